@@ -1,0 +1,1 @@
+"""Pure domain logic: interest, plans, buckets, contact policy, masking. No framework imports."""
