@@ -1,0 +1,117 @@
+"""The FastAPI application factory. The lifespan runs the embedded worker when enabled."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Annotated, Any
+
+from fastapi import Depends, FastAPI
+from fastapi.responses import JSONResponse, Response
+from sqlalchemy import text
+
+from . import __version__
+from .api.deps import ServicesDep, require
+from .api.errors import ERROR_RESPONSES, install_error_handlers
+from .api.limits import BodySizeLimit
+from .api.metrics import CONTENT_TYPE, Metrics
+from .auth.principal import Principal
+from .cases.router import router as cases_router
+from .clock import Clock
+from .container import Services, build_services
+from .definitions.router import router as definitions_router
+from .events.router import router as events_router
+from .settings import Settings, get_settings
+from .tasks.router import router as tasks_router
+from .worker.runner import Worker
+
+log = logging.getLogger("xinedai_workflow")
+
+DESCRIPTION = """Workflow engine for the staged handling of overdue 薪e贷 loans.
+
+Diagrams (BPMN 2.0 + DMN) under `processes/` are deployed as versions; cases run on SpiffWorkflow.
+Every endpoint but `/health` needs `Authorization: Bearer <JWT>` (claims `sub`, `roles`, `groups`).
+Errors always have the body `{"error": {"code", "message", "details"}}`.
+"""
+
+
+def create_app(
+    settings: Settings | None = None,
+    clock: Clock | None = None,
+    services: Services | None = None,
+    run_worker: bool | None = None,
+) -> FastAPI:
+    """Build the app. `run_worker` (default: the setting) starts the in-process worker thread."""
+    settings = settings or (services.settings if services else get_settings())
+    services = services or build_services(settings, clock)
+    embedded_worker = settings.worker_enabled if run_worker is None else run_worker
+    metrics = Metrics()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        stop = threading.Event()
+        thread = None
+        if embedded_worker:
+            worker = Worker(services)
+            thread = threading.Thread(
+                target=worker.run_forever, args=(stop,), name="xinedai-worker", daemon=True
+            )
+            thread.start()
+        try:
+            yield
+        finally:
+            stop.set()
+            if thread is not None:
+                thread.join(timeout=10)
+
+    app = FastAPI(
+        title="xinedai-workflow",
+        version=__version__,
+        description=DESCRIPTION,
+        lifespan=lifespan,
+        responses={k: v for k, v in ERROR_RESPONSES.items() if k in (401, 413, 422)},
+    )
+    app.state.services = services
+    install_error_handlers(app)
+    metrics.install(app)
+    app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+
+    @app.get("/health", tags=["operations"])
+    def health(svc: ServicesDep) -> Any:
+        """Liveness and database reachability (no authentication)."""
+        try:
+            with svc.db.read() as session:
+                session.execute(text("SELECT 1"))
+        except Exception as err:
+            log.warning("health check: database unreachable: %s", err)
+            body = {
+                "status": "unavailable",
+                "database": "unreachable",
+                "error": {
+                    "code": "database_unavailable",
+                    "message": "the database is not reachable",
+                    "details": None,
+                },
+            }
+            return JSONResponse(body, status_code=503)
+        return {"status": "ok", "database": "ok"}
+
+    @app.get("/metrics", tags=["operations"], response_class=Response)
+    def prometheus(
+        svc: ServicesDep, _p: Annotated[Principal, Depends(require("system", "auditor"))]
+    ) -> Response:
+        """Prometheus text format."""
+        return Response(metrics.render(svc), media_type=CONTENT_TYPE)
+
+    app.include_router(definitions_router)
+    app.include_router(events_router)
+    app.include_router(cases_router)
+    app.include_router(tasks_router)
+    return app
+
+
+def app_factory() -> FastAPI:
+    """Entry point for `uvicorn --factory xinedai_workflow.app:app_factory`."""
+    return create_app()

@@ -1,0 +1,1 @@
+"""Outbound channels (SMS, e-mail, registered mail, mediation reports) fed by the outbox."""

@@ -1,0 +1,16 @@
+"""Service-task operations diagrams may call, and the outbox channel each one feeds."""
+
+from __future__ import annotations
+
+OPERATION_CHANNELS: dict[str, str] = {
+    "send_sms": "sms",
+    "send_email": "email",
+    "send_registered_mail": "registered_mail",
+    "report_to_mediator": "mediation_report",
+    "notify_legal_consultation": "email",
+}
+
+
+def channel_for(operation: str) -> str:
+    """The channel of an operation (KeyError for unknown operations)."""
+    return OPERATION_CHANNELS[operation]

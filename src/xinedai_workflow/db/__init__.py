@@ -1,0 +1,1 @@
+"""Persistence: SQLAlchemy base, units of work, models."""

@@ -1,0 +1,1 @@
+"""Deploying and reading process definitions (diagram bundles, versioned per process key)."""

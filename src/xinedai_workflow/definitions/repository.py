@@ -1,0 +1,57 @@
+"""Queries on deployed process versions and their files."""
+
+from __future__ import annotations
+
+import hashlib
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from ..db.models import ProcessVersion, ProcessVersionFile, StoredFile
+
+
+def latest_version(session: Session, key: str) -> ProcessVersion | None:
+    return session.scalars(
+        select(ProcessVersion)
+        .where(ProcessVersion.key == key)
+        .order_by(ProcessVersion.version.desc())
+        .limit(1)
+    ).first()
+
+
+def get_version(session: Session, key: str, version: int) -> ProcessVersion | None:
+    return session.scalars(
+        select(ProcessVersion).where(ProcessVersion.key == key, ProcessVersion.version == version)
+    ).first()
+
+
+def list_versions(session: Session, all_versions: bool) -> list[ProcessVersion]:
+    query = select(ProcessVersion).order_by(ProcessVersion.key, ProcessVersion.version)
+    if not all_versions:
+        newest = (
+            select(ProcessVersion.key, func.max(ProcessVersion.version).label("v"))
+            .group_by(ProcessVersion.key)
+            .subquery()
+        )
+        query = query.join(
+            newest, (ProcessVersion.key == newest.c.key) & (ProcessVersion.version == newest.c.v)
+        )
+    return list(session.scalars(query))
+
+
+def version_files(session: Session, process_version_id: int) -> dict[str, bytes]:
+    rows = session.execute(
+        select(ProcessVersionFile.name, StoredFile.content)
+        .join(StoredFile, StoredFile.sha256 == ProcessVersionFile.sha256)
+        .where(ProcessVersionFile.process_version_id == process_version_id)
+    )
+    return {name: bytes(content) for name, content in rows}
+
+
+def store_file(session: Session, content: bytes) -> str:
+    """Store content once; return its sha256."""
+    digest = hashlib.sha256(content).hexdigest()
+    if session.get(StoredFile, digest) is None:
+        session.add(StoredFile(sha256=digest, size=len(content), content=content))
+        session.flush()
+    return digest

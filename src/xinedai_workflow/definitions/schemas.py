@@ -1,0 +1,26 @@
+"""Answers of the definition endpoints."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel
+
+
+class DeployAnswer(BaseModel):
+    key: str
+    version: int
+    versions: dict[str, int]
+    sha256: str
+    warnings: list[dict[str, Any]]
+    dry_run: bool = False
+
+
+class DefinitionItem(BaseModel):
+    key: str
+    version: int
+    name: str
+    sha256: str
+    deployed_at: datetime
+    deployed_by: str

@@ -1,0 +1,146 @@
+"""Deploying bundles: validate everything, then store new versions of the keys that changed."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from sqlalchemy.orm import Session
+
+from ..clock import Clock
+from ..db.models import Deployment, ProcessVersion, ProcessVersionFile
+from ..db.retry import write_with_retry
+from ..db.session import Database
+from ..engine import BundleInvalid, ParsedBundle, SpecChecker, content_sha256, parse_bundle
+from ..engine.bundle import AssetCheck
+from ..errors import Invalid, NotFound
+from . import repository
+from .registry import DefinitionRegistry
+
+
+@dataclass
+class DeployResult:
+    """What a deploy did: the bundle's main key and, per key, the version in force."""
+
+    key: str
+    version: int
+    versions: dict[str, int]
+    sha256: str
+    warnings: list[dict[str, object]] = field(default_factory=list)
+    created: bool = False
+    dry_run: bool = False
+
+
+class DefinitionService:
+    """Validates and stores bundles; every key is versioned on its own."""
+
+    def __init__(
+        self,
+        db: Database,
+        registry: DefinitionRegistry,
+        checker: SpecChecker,
+        clock: Clock,
+        asset_checks: Sequence[AssetCheck] = (),
+    ) -> None:
+        self.db = db
+        self.clock = clock
+        self.registry = registry
+        self.checker = checker
+        self.asset_checks = list(asset_checks)
+
+    def validate(self, files: Mapping[str, bytes]) -> ParsedBundle:
+        try:
+            return parse_bundle(files, self.checker, self.asset_checks)
+        except BundleInvalid as err:
+            raise Invalid(
+                f"the bundle is invalid ({len(err.problems)} problem(s))",
+                code="invalid_definition",
+                details=[p.to_dict() for p in err.problems],
+            ) from err
+
+    def deploy(self, files: Mapping[str, bytes], actor: str, dry_run: bool = False) -> DeployResult:
+        """Validate `files`; store a new version for each key whose content changed (one transaction)."""
+        bundle = self.validate(files)
+        return write_with_retry(self.db, lambda session: self._store(session, bundle, files, actor, dry_run))
+
+    def _store(
+        self, session: Session, bundle: ParsedBundle, files: Mapping[str, bytes], actor: str, dry_run: bool
+    ) -> DeployResult:
+        now = self.clock.now()
+        warnings = [w.to_dict() for w in bundle.warnings]
+        versions: dict[str, int] = {}
+        changed: list[str] = []
+        for key, process in bundle.processes.items():
+            latest = repository.latest_version(session, key)
+            if latest is not None and latest.sha256 == process.sha256:
+                versions[key] = latest.version
+            else:
+                versions[key] = (latest.version + 1) if latest is not None else 1
+                changed.append(key)
+        main = bundle.processes[bundle.main_key]
+        result = DeployResult(
+            key=bundle.main_key,
+            version=versions[bundle.main_key],
+            versions=versions,
+            sha256=main.sha256,
+            warnings=warnings,
+            created=bool(changed),
+            dry_run=dry_run,
+        )
+        if dry_run or not changed:
+            return result
+        deployment = Deployment(
+            sha256=content_sha256(files),
+            main_key=bundle.main_key,
+            deployed_at=now,
+            deployed_by=actor,
+            warnings=warnings,
+        )
+        session.add(deployment)
+        session.flush()
+        for key in changed:
+            process = bundle.processes[key]
+            row = ProcessVersion(
+                key=key,
+                version=versions[key],
+                name=process.name[:500],
+                sha256=process.sha256,
+                deployment_id=deployment.id,
+                deployed_at=now,
+                deployed_by=actor,
+            )
+            session.add(row)
+            session.flush()
+            for name, content in process.files.items():
+                digest = repository.store_file(session, content)
+                session.add(ProcessVersionFile(process_version_id=row.id, name=name, sha256=digest))
+        session.flush()
+        return result
+
+    def list(self, session: Session, all_versions: bool = False) -> list[ProcessVersion]:
+        return repository.list_versions(session, all_versions)
+
+    def file(self, session: Session, key: str, version: int, name: str) -> bytes:
+        row = repository.get_version(session, key, version)
+        if row is None:
+            raise NotFound(f"{key} version {version} is not deployed")
+        files = repository.version_files(session, row.id)
+        if name not in files:
+            raise NotFound(f"{key} version {version} has no file {name!r}")
+        return files[name]
+
+
+def read_bundle_dir(paths: Sequence[Path]) -> dict[str, bytes]:
+    """Files of a deploy from directories (relative names) and single files (base names)."""
+    files: dict[str, bytes] = {}
+    for path in paths:
+        if path.is_dir():
+            for item in sorted(path.rglob("*")):
+                if item.is_file() and not any(part.startswith(".") for part in item.relative_to(path).parts):
+                    files[item.relative_to(path).as_posix()] = item.read_bytes()
+        elif path.is_file():
+            files[path.name] = path.read_bytes()
+        else:
+            raise FileNotFoundError(str(path))
+    return files

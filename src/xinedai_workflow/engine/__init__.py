@@ -1,0 +1,44 @@
+"""The only package that imports SpiffWorkflow: parsing, validation, sandbox, serialization, runtime."""
+
+from . import engine_time as _engine_time  # noqa: F401  (rebinds the timers' clock on import)
+from .bundle import ParsedBundle, ParsedProcess, content_sha256, load_process_specs, parse_bundle
+from .problems import BundleInvalid, Problem
+from .runtime import (
+    EngineError,
+    EngineInstance,
+    InvalidVariables,
+    OpenUserTask,
+    ProcessDefinition,
+    RuntimeContext,
+    ServiceCall,
+    Snapshot,
+    TaskNotReady,
+    WaitingMessage,
+    WaitingTimer,
+)
+from .sandbox import SandboxLimits
+from .spec_checks import STAGES, SpecChecker
+
+__all__ = [
+    "STAGES",
+    "BundleInvalid",
+    "EngineError",
+    "EngineInstance",
+    "InvalidVariables",
+    "OpenUserTask",
+    "ParsedBundle",
+    "ParsedProcess",
+    "Problem",
+    "ProcessDefinition",
+    "RuntimeContext",
+    "SandboxLimits",
+    "ServiceCall",
+    "Snapshot",
+    "SpecChecker",
+    "TaskNotReady",
+    "WaitingMessage",
+    "WaitingTimer",
+    "content_sha256",
+    "load_process_specs",
+    "parse_bundle",
+]

@@ -1,0 +1,112 @@
+"""Serialization of running workflows WITHOUT their spec (the spec belongs to the definition version).
+
+SpiffWorkflow embeds the whole spec in every serialized workflow and restores it on every load; we
+store it once per definition version and hand the cached spec objects back in when loading.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from datetime import date
+from decimal import Decimal
+from typing import Any
+from uuid import UUID
+
+from SpiffWorkflow.bpmn.serializer import BpmnWorkflowSerializer
+from SpiffWorkflow.bpmn.serializer.default.workflow import BpmnWorkflowConverter
+from SpiffWorkflow.bpmn.serializer.workflow import VERSION
+from SpiffWorkflow.bpmn.specs import BpmnProcessSpec
+from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
+from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
+
+
+class SpecFreeWorkflowConverter(BpmnWorkflowConverter):
+    """Writes a workflow without ``spec``/``subprocess_specs``; reads it back with given specs."""
+
+    def to_dict(self, workflow: BpmnWorkflow) -> dict[str, Any]:
+        return {
+            "data": self.registry.convert(self.registry.clean(workflow.data)),
+            "correlations": workflow.correlations,
+            "last_task": str(workflow.last_task.id) if workflow.last_task is not None else None,
+            "success": workflow.success,
+            "completed": workflow.completed,
+            "tasks": self.mapping_to_dict(workflow.tasks),
+            "root": str(workflow.task_tree.id),
+            "subprocesses": self.mapping_to_dict(workflow.subprocesses),
+            "bpmn_events": self.registry.convert(workflow.bpmn_events),
+        }
+
+    def from_dict(
+        self,
+        dct: dict[str, Any],
+        spec: BpmnProcessSpec | None = None,
+        subprocess_specs: dict[str, BpmnProcessSpec] | None = None,
+    ) -> BpmnWorkflow:
+        if spec is None:
+            raise ValueError("a spec-free workflow needs its spec to be restored")
+        workflow = self.target_class(spec, subprocess_specs or {}, deserializing=True)
+        workflow.tasks = self.mapping_from_dict(dct["tasks"], UUID, workflow=workflow)
+        workflow.task_tree = workflow.tasks.get(UUID(dct["root"]))
+        self.set_default_attributes(workflow, dct)
+        self.subprocesses_from_dict(dct["subprocesses"], workflow)
+        workflow.bpmn_events = self.registry.restore(dct.pop("bpmn_events", []))
+        return workflow
+
+
+def _build_serializer() -> BpmnWorkflowSerializer:
+    config = dict(SPIFF_CONFIG)
+    config[BpmnWorkflow] = SpecFreeWorkflowConverter
+    registry = BpmnWorkflowSerializer.configure(config)
+    registry.register(Decimal, lambda v: {"value": str(v)}, lambda v: Decimal(v["value"]), typename="Decimal")
+    registry.register(
+        date, lambda v: {"value": v.isoformat()}, lambda v: date.fromisoformat(v["value"]), "date"
+    )
+    return BpmnWorkflowSerializer(registry)
+
+
+# The serializer toggles a shared flag while encoding: one per thread.
+_local = threading.local()
+
+
+def _serializer() -> BpmnWorkflowSerializer:
+    serializer = getattr(_local, "serializer", None)
+    if serializer is None:
+        serializer = _local.serializer = _build_serializer()
+    return serializer
+
+
+def dump_workflow(workflow: BpmnWorkflow) -> str:
+    """The workflow's state as JSON, without its spec."""
+    return _serializer().serialize_json(workflow)
+
+
+def load_workflow(
+    state: str, spec: BpmnProcessSpec, subprocess_specs: dict[str, BpmnProcessSpec]
+) -> BpmnWorkflow:
+    """Restore a workflow from `dump_workflow` output with the (cached) specs of its version."""
+    serializer = _serializer()
+    dct = json.loads(state)
+    version = dct.get(serializer.VERSION_KEY)
+    if version != VERSION:
+        raise ValueError(f"stored workflow has serializer version {version!r}, expected {VERSION!r}")
+    dct.pop(serializer.VERSION_KEY)
+    workflow: BpmnWorkflow = serializer.registry.restore(dct, spec=spec, subprocess_specs=subprocess_specs)
+    return workflow
+
+
+def to_json_value(value: Any) -> Any:
+    """Task data as plain JSON values (Decimal → string, dates → ISO) for the API and history."""
+    return json.loads(json.dumps(value, default=_json_default))
+
+
+def _json_default(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, (set, frozenset, tuple)):
+        return list(value)
+    if isinstance(value, UUID):
+        return str(value)
+    return repr(value)

@@ -1,0 +1,303 @@
+"""Static checks of parsed process specs: scripts, conditions, timers, forms, lanes, services, DMN."""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from typing import Any
+
+import isodate
+from jinja2 import TemplateSyntaxError
+from jinja2.sandbox import ImmutableSandboxedEnvironment
+from SpiffWorkflow.bpmn.specs import BpmnProcessSpec
+from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefinition
+from SpiffWorkflow.bpmn.specs.event_definitions.multiple import MultipleEventDefinition
+from SpiffWorkflow.bpmn.specs.event_definitions.timer import (
+    CycleTimerEventDefinition,
+    TimerEventDefinition,
+)
+from SpiffWorkflow.specs.base import TaskSpec
+
+from .problems import Problem
+from .sandbox import ScriptRejected, check_expression, check_script
+
+STAGES = ("assessment", "informal", "formal", "litigation", "mediation", "review", "closed")
+Locate = Callable[[str | None], tuple[str | None, int | None]]
+_BUILTIN_CALLABLES = frozenset(
+    {
+        "min",
+        "max",
+        "sum",
+        "any",
+        "all",
+        "sorted",
+        "reversed",
+        "enumerate",
+        "zip",
+        "map",
+        "filter",
+        "list",
+        "dict",
+        "set",
+        "frozenset",
+        "tuple",
+        "abs",
+        "round",
+        "len",
+        "str",
+        "int",
+        "float",
+        "bool",
+        "isinstance",
+        "divmod",
+        "range",
+        "pow",
+        "ValueError",
+        "KeyError",
+        "Exception",
+        "print",
+        "chr",
+        "ord",
+        "hex",
+        "oct",
+        "callable",
+        "complex",
+        "slice",
+        "repr",
+        "hash",
+        "issubclass",
+        "bin",
+    }
+)
+_jinja = ImmutableSandboxedEnvironment()
+
+
+def event_definitions(task_spec: TaskSpec) -> list[Any]:
+    """The event definitions of a catching/throwing event spec (flattening 'multiple')."""
+    definition = getattr(task_spec, "event_definition", None)
+    if definition is None:
+        return []
+    if isinstance(definition, MultipleEventDefinition):
+        return list(definition.event_definitions)
+    return [definition]
+
+
+def user_task_properties(task_spec: TaskSpec) -> dict[str, str]:
+    """The ``spiffworkflow:properties`` of a task spec (empty if none)."""
+    extensions = getattr(task_spec, "extensions", None) or {}
+    props = extensions.get("properties") or {}
+    return dict(props)
+
+
+def _called_names(tree: ast.AST) -> set[str]:
+    called = {n.func.id for n in ast.walk(tree) if isinstance(n, ast.Call) and isinstance(n.func, ast.Name)}
+    defined = {n.name for n in ast.walk(tree) if isinstance(n, ast.FunctionDef)}
+    assigned = {n.id for n in ast.walk(tree) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)} | {
+        a.arg for n in ast.walk(tree) if isinstance(n, (ast.FunctionDef, ast.Lambda)) for a in n.args.args
+    }
+    return called - defined - assigned
+
+
+class Findings:
+    """Errors (refuse the deploy) and warnings (reported, accepted) found in specs."""
+
+    def __init__(self, locate: Locate) -> None:
+        self.locate = locate
+        self.errors: list[Problem] = []
+        self.warnings: list[Problem] = []
+
+    def _problem(self, element_id: str | None, message: str) -> Problem:
+        file, line = self.locate(element_id)
+        return Problem(file, line, element_id, message)
+
+    def error(self, element_id: str | None, message: str) -> None:
+        self.errors.append(self._problem(element_id, message))
+
+    def warn(self, element_id: str | None, message: str) -> None:
+        self.warnings.append(self._problem(element_id, message))
+
+
+class SpecChecker:
+    """Checks specs against what the runtime offers (helpers, service operations, groups)."""
+
+    def __init__(self, helper_names: Iterable[str], service_operations: Iterable[str]) -> None:
+        self.known_callables = frozenset(helper_names) | _BUILTIN_CALLABLES
+        self.service_operations = frozenset(service_operations)
+
+    # -- what a spec references ---------------------------------------------------------------
+    @staticmethod
+    def _task_specs(specs: Iterable[BpmnProcessSpec]) -> Iterator[TaskSpec]:
+        for spec in specs:
+            yield from spec.task_specs.values()
+
+    def referenced_files(self, specs: Iterable[BpmnProcessSpec]) -> set[str]:
+        names: set[str] = set()
+        for ts in self._task_specs(specs):
+            props = user_task_properties(ts)
+            for key in ("formJsonSchemaFilename", "formUiSchemaFilename"):
+                if props.get(key):
+                    names.add(props[key])
+        return names
+
+    def decision_refs(self, specs: Iterable[BpmnProcessSpec]) -> set[str]:
+        refs: set[str] = set()
+        for ts in self._task_specs(specs):
+            engine = getattr(ts, "dmnEngine", None)
+            table = getattr(engine, "decision_table", None)
+            if table is not None:
+                refs.add(getattr(ts, "decision_ref", None) or "")
+                refs.add(getattr(table, "decision_id", "") or "")
+        return {r for r in refs if r}
+
+    # -- the checks ---------------------------------------------------------------------------
+    def check(self, specs: list[BpmnProcessSpec], forms: Mapping[str, Any], locate: Locate) -> Findings:
+        out = Findings(locate)
+        for ts in self._task_specs(specs):
+            element = getattr(ts, "bpmn_id", None)
+            if element is None:
+                continue
+            self._check_scripts(ts, element, out)
+            self._check_conditions(ts, element, out)
+            self._check_events(ts, element, out)
+            self._check_service(ts, element, out)
+            self._check_dmn(ts, element, out)
+            self._check_user_task(ts, element, forms, out)
+        return out
+
+    def _code(self, source: str | None, kind: str, element: str, out: Findings) -> None:
+        if not source or not source.strip():
+            return
+        try:
+            check_expression(source) if kind == "expression" else check_script(source)
+            tree = ast.parse(source.strip(), mode="eval" if kind == "expression" else "exec")
+        except ScriptRejected as err:
+            where = f" (line {err.line} of the {kind})" if err.line else ""
+            out.error(element, f"{kind} rejected by the sandbox{where}: {err}")
+            return
+        except SyntaxError as err:
+            out.error(element, f"{kind} is not valid Python: {err.msg}")
+            return
+        unknown = sorted(_called_names(tree) - self.known_callables)
+        if unknown:
+            out.error(element, f"{kind} calls unknown function(s): {', '.join(unknown)}")
+
+    def _check_scripts(self, ts: TaskSpec, element: str, out: Findings) -> None:
+        script = getattr(ts, "script", None)
+        if isinstance(script, str):
+            self._code(script, "script", element, out)
+        extensions = getattr(ts, "extensions", None) or {}
+        for key in ("preScript", "postScript"):
+            if extensions.get(key):
+                self._code(extensions[key], "script", element, out)
+
+    def _check_conditions(self, ts: TaskSpec, element: str, out: Findings) -> None:
+        for condition, _target in getattr(ts, "cond_task_specs", None) or []:
+            if condition is not None and getattr(condition, "args", None):
+                self._code(condition.args[0], "expression", element, out)
+        loop_condition = getattr(ts, "condition", None)
+        if isinstance(loop_condition, str):
+            self._code(loop_condition, "expression", element, out)
+
+    def _check_events(self, ts: TaskSpec, element: str, out: Findings) -> None:
+        for definition in event_definitions(ts):
+            if isinstance(definition, TimerEventDefinition):
+                self._check_timer(definition, element, out)
+            elif isinstance(definition, MessageEventDefinition):
+                for prop in definition.correlation_properties or []:
+                    self._code(prop.retrieval_expression, "expression", element, out)
+                payload = getattr(definition, "expression", None)
+                if payload:
+                    self._code(payload, "expression", element, out)
+
+    def _check_timer(self, definition: Any, element: str, out: Findings) -> None:
+        expression = (definition.expression or "").strip()
+        if not expression:
+            out.error(element, "timer has no expression")
+            return
+        self._code(expression, "expression", element, out)
+        try:
+            literal = ast.literal_eval(expression)
+        except (ValueError, SyntaxError):
+            return  # computed from case variables at run time; compiled above
+        if not isinstance(literal, str):
+            out.error(element, f"timer expression must give an ISO-8601 string, got {literal!r}")
+            return
+        try:
+            if isinstance(definition, CycleTimerEventDefinition):
+                TimerEventDefinition.parse_iso_recurring_interval(literal)
+            elif literal.upper().startswith("P"):
+                TimerEventDefinition.parse_iso_duration(literal)
+            else:
+                TimerEventDefinition.parse_time_or_duration(literal)
+        except Exception:
+            out.error(
+                element, f"timer expression {literal!r} is not a valid ISO-8601 duration, date or cycle"
+            )
+
+    def _check_service(self, ts: TaskSpec, element: str, out: Findings) -> None:
+        operation = getattr(ts, "operation_name", None)
+        if operation is None:
+            return
+        if operation not in self.service_operations:
+            known = ", ".join(sorted(self.service_operations)) or "none"
+            out.error(element, f"unknown service operation {operation!r} (available: {known})")
+        for name, param in (getattr(ts, "operation_params", None) or {}).items():
+            value = param.get("value") if isinstance(param, dict) else None
+            if isinstance(value, str):
+                self._code(value, "expression", element, out)
+            else:
+                out.error(element, f"service parameter {name!r} has no value expression")
+
+    def _check_dmn(self, ts: TaskSpec, element: str, out: Findings) -> None:
+        engine = getattr(ts, "dmnEngine", None)
+        table = getattr(engine, "decision_table", None)
+        if table is None:
+            return
+        for column in table.inputs:
+            self._code(column.expression, "expression", element, out)
+        for rule in table.rules:
+            for entry in rule.inputEntries:
+                for lhs in entry.lhs:
+                    if lhs is None or not lhs.strip() or lhs.strip() == "-":
+                        continue
+                    source = lhs.replace("?", "dmninputexpr")
+                    if "dmninputexpr" not in source:
+                        source = f"({entry.input.expression}) == ({lhs})"
+                        try:
+                            ast.parse(source, mode="eval")
+                        except SyntaxError:
+                            source = f"{entry.input.expression} {lhs}"
+                    self._code(source, "expression", element, out)
+            for output in rule.outputEntries:
+                if output.text and output.text.strip():
+                    self._code(output.text, "expression", element, out)
+
+    def _check_user_task(self, ts: TaskSpec, element: str, forms: Mapping[str, Any], out: Findings) -> None:
+        props = user_task_properties(ts)
+        stage = props.get("stage")
+        if stage is not None and stage not in STAGES:
+            out.error(element, f"stage {stage!r} is not one of {', '.join(STAGES)}")
+        if type(ts).__name__ != "UserTask":
+            return
+        if not getattr(ts, "lane", None):
+            out.warn(element, "user task outside any lane; offered to the default group")
+        for key in ("formJsonSchemaFilename", "formUiSchemaFilename"):
+            name = props.get(key)
+            if name and name not in forms:
+                out.error(element, f"{key} names {name!r}, which is not a valid form file in the bundle")
+        if props.get("priority") is not None:
+            try:
+                int(props["priority"])
+            except ValueError:
+                out.error(element, f"priority must be an integer, got {props['priority']!r}")
+        if props.get("dueIn"):
+            try:
+                isodate.parse_duration(props["dueIn"])
+            except (isodate.ISO8601Error, ValueError):
+                out.error(element, f"dueIn must be an ISO-8601 duration, got {props['dueIn']!r}")
+        instructions = (getattr(ts, "extensions", None) or {}).get("instructionsForEndUser")
+        if instructions:
+            try:
+                _jinja.parse(instructions)
+            except TemplateSyntaxError as err:
+                out.error(element, f"instructions are not a valid Jinja2 template: {err.message}")

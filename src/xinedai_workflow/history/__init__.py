@@ -1,0 +1,1 @@
+"""The tamper-evident, append-only case history."""

@@ -1,0 +1,30 @@
+"""Running the Alembic migrations (`xinedai-workflow migrate`, and `serve` at start)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+
+
+def migrations_dir() -> Path:
+    """`XINEDAI_MIGRATIONS_DIR`, else `migrations/` of the source checkout, else of the working directory."""
+    candidates = [
+        os.environ.get("XINEDAI_MIGRATIONS_DIR"),
+        str(Path(__file__).resolve().parents[2] / "migrations"),
+        str(Path.cwd() / "migrations"),
+    ]
+    for candidate in candidates:
+        if candidate and (Path(candidate) / "env.py").is_file():
+            return Path(candidate)
+    raise FileNotFoundError("cannot find the migrations directory; set XINEDAI_MIGRATIONS_DIR")
+
+
+def upgrade_head(database_url: str) -> None:
+    """Bring the database schema to the newest revision."""
+    config = Config()
+    config.set_main_option("script_location", str(migrations_dir()))
+    config.attributes["database_url"] = database_url
+    command.upgrade(config, "head")

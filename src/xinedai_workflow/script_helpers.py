@@ -1,0 +1,113 @@
+"""The functions and names diagram scripts, conditions, timers and DMN cells may use.
+
+Everything here is safe to call from the sandbox: pure functions of their arguments (and of the
+engine step's injected time). The README lists them for diagram authors.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import UTC, date, datetime, timedelta
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
+
+import isodate
+
+from .domain.buckets import bucket_info
+from .domain.evidence import build_evidence_manifest
+from .domain.interest import compute_claim
+from .domain.money import money_str, parse_money
+from .domain.plans import build_plan
+from .engine.engine_time import engine_now, today
+
+
+def now() -> datetime:
+    """The engine step's time (UTC), from the injected clock."""
+    return engine_now()
+
+
+def parse_date(value: str | date) -> date:
+    """An ISO date (or the date part of an ISO datetime)."""
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    return date.fromisoformat(str(value)[:10])
+
+
+def parse_datetime(value: str | datetime) -> datetime:
+    """An ISO datetime; naive values are taken as UTC."""
+    moment = value if isinstance(value, datetime) else datetime.fromisoformat(str(value))
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def iso(value: date | datetime) -> str:
+    """ISO-8601 text of a date or datetime (for timer expressions)."""
+    return value.isoformat()
+
+
+def add_days(value: str | date | datetime, days: int) -> str:
+    """ISO text of a date/datetime plus `days` (timer-friendly)."""
+    if isinstance(value, datetime):
+        return (value + timedelta(days=days)).isoformat()
+    return (parse_date(value) + timedelta(days=days)).isoformat()
+
+
+def duration(value: str) -> timedelta:
+    """An ISO-8601 duration ("P3D") as a timedelta."""
+    result = isodate.parse_duration(value)
+    if not isinstance(result, timedelta):
+        raise ValueError("durations with years or months have no fixed length; use days")
+    return result
+
+
+def money(value: Any) -> Decimal:
+    """A money amount as Decimal (strings like "1234.50"; floats are refused)."""
+    return parse_money(value, allow_negative=True)
+
+
+def fen(value: Any) -> str:
+    """A Decimal amount as a string rounded half-up to the fen ("1234.50")."""
+    return money_str(Decimal(str(value)))
+
+
+def round_fen(value: Decimal) -> Decimal:
+    """Round half-up to 0.01 (presentation only)."""
+    return Decimal(value).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+
+
+def days_between(start: str | date, end: str | date) -> int:
+    """Whole days from `start` to `end`."""
+    return (parse_date(end) - parse_date(start)).days
+
+
+def get(mapping: Mapping[str, Any] | None, key: str, default: Any = None) -> Any:
+    """`mapping[key]`, or `default` when the mapping or key is missing."""
+    if not isinstance(mapping, Mapping):
+        return default
+    return mapping.get(key, default)
+
+
+SCRIPT_HELPERS: dict[str, Any] = {
+    "Decimal": Decimal,
+    "date": date,
+    "datetime": datetime,
+    "timedelta": timedelta,
+    "UTC": UTC,
+    "now": now,
+    "today": today,
+    "parse_date": parse_date,
+    "parse_datetime": parse_datetime,
+    "iso": iso,
+    "add_days": add_days,
+    "duration": duration,
+    "days_between": days_between,
+    "money": money,
+    "fen": fen,
+    "round_fen": round_fen,
+    "get": get,
+    "bucket_info": bucket_info,
+    "compute_claim": compute_claim,
+    "build_plan": build_plan,
+    "build_evidence_manifest": build_evidence_manifest,
+}

@@ -1,0 +1,68 @@
+"""Service configuration, read from the environment (prefix ``XINEDAI_``) and an optional ``.env`` file."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """All settings of the service. Every command (serve, worker, migrate, deploy, token) reads these."""
+
+    model_config = SettingsConfigDict(env_prefix="XINEDAI_", env_file=".env", extra="ignore")
+
+    database_url: str = Field(
+        default="sqlite:///./var/xinedai.db",
+        description="SQLAlchemy URL: a SQLite file by default; postgresql+psycopg://... in production.",
+    )
+    database_pool_size: int = Field(default=10, ge=1, le=200)
+    processes_dir: Path = Field(
+        default=Path("processes"), description="Diagrams deployed by `serve` at start."
+    )
+    default_process_key: str = Field(
+        default="xinedai_overdue", description="Process started by overdue events."
+    )
+    default_candidate_group: str = Field(
+        default="collectors", description="Group a user task outside any lane is offered to."
+    )
+
+    jwt_secret: str = Field(default="change-me-in-production-please-32-bytes!", min_length=16)
+    jwt_algorithm: str = Field(default="HS256", description="HS256 (shared secret) or RS256 (public key).")
+    jwt_public_key_file: Path | None = Field(
+        default=None, description="PEM public key or JWKS file for RS256."
+    )
+    jwt_issuer: str = Field(default="xinedai-workflow")
+    jwt_audience: str = Field(default="xinedai-workflow")
+    jwt_default_ttl_seconds: int = Field(default=8 * 3600, ge=1)
+
+    script_time_limit_seconds: float = Field(default=1.0, gt=0, le=60)
+
+    worker_enabled: bool = Field(default=True, description="Run the worker inside `serve`.")
+    worker_poll_seconds: float = Field(default=0.5, gt=0, le=60)
+    worker_batch_size: int = Field(default=100, ge=1, le=10_000)
+    worker_lease_seconds: int = Field(default=60, ge=5)
+
+    max_body_bytes: int = Field(
+        default=20 * 1024 * 1024, ge=1024, description="Larger request bodies get 413."
+    )
+    max_json_depth: int = Field(default=32, ge=4, le=1000)
+    batch_max_events: int = Field(default=10_000, ge=1)
+    message_buffer_ttl_seconds: int = Field(
+        default=7 * 24 * 3600,
+        ge=0,
+        description="How long a payment/update no wait state caught stays buffered.",
+    )
+
+    outbox_sink_dir: Path = Field(
+        default=Path("var/outbox"), description="Where the local channel sink writes."
+    )
+    channel_gateway_url: str | None = Field(default=None, description="HTTP gateway for SMS/e-mail/mail.")
+
+
+@lru_cache
+def get_settings() -> Settings:
+    """The process-wide settings (cached; tests build their own `Settings`)."""
+    return Settings()

@@ -1,0 +1,1 @@
+"""The task inbox: list, read, claim, unclaim, assign and complete human tasks."""

@@ -1,0 +1,71 @@
+"""/api/v1/tasks: the inbox."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Query
+
+from ..api.deps import ServicesDep, Supervisor, TaskReader, TaskWorker
+from ..api.errors import ERROR_RESPONSES
+from ..api.paging import Cursor, Limit
+from ..cases.schemas import CaseView, TaskView
+from .schemas import AssignTask, CompleteTask, TaskCounts, TaskDetail, TaskPage
+
+router = APIRouter(prefix="/api/v1/tasks", tags=["tasks"], responses=ERROR_RESPONSES)
+
+Stage = Literal["assessment", "informal", "formal", "litigation", "mediation", "closed", "review"]
+
+
+@router.get("", response_model=TaskPage)
+def list_tasks(
+    services: ServicesDep,
+    principal: TaskReader,
+    assigned: Annotated[Literal["me", "unassigned", "any"], Query()] = "any",
+    group: Annotated[str | None, Query(max_length=100)] = None,
+    case_id: Annotated[uuid.UUID | None, Query()] = None,
+    stage: Annotated[Stage | None, Query()] = None,
+    limit: Limit = 50,
+    cursor: Cursor = None,
+) -> TaskPage:
+    """Open tasks the caller may see: highest priority first, then the oldest due date."""
+    page = services.tasks.list(
+        principal, assigned=assigned, group=group, case_id=case_id, stage=stage, limit=limit, cursor=cursor
+    )
+    return TaskPage.model_validate(page)
+
+
+@router.get("/counts", response_model=TaskCounts)
+def task_counts(services: ServicesDep, principal: TaskReader) -> TaskCounts:
+    """Counts for the inbox badges."""
+    return TaskCounts.model_validate(services.tasks.counts(principal))
+
+
+@router.get("/{task_id}", response_model=TaskDetail)
+def get_task(task_id: uuid.UUID, services: ServicesDep, principal: TaskReader) -> TaskDetail:
+    """The task with its form (JSON Schema), rendered instructions and the case summary."""
+    return TaskDetail.model_validate(services.tasks.detail(principal, task_id))
+
+
+@router.post("/{task_id}/claim", response_model=TaskView)
+def claim(task_id: uuid.UUID, services: ServicesDep, principal: TaskWorker) -> TaskView:
+    return TaskView.model_validate(services.tasks.claim(principal, task_id))
+
+
+@router.post("/{task_id}/unclaim", response_model=TaskView)
+def unclaim(task_id: uuid.UUID, services: ServicesDep, principal: TaskWorker) -> TaskView:
+    return TaskView.model_validate(services.tasks.unclaim(principal, task_id))
+
+
+@router.post("/{task_id}/assign", response_model=TaskView)
+def assign(task_id: uuid.UUID, body: AssignTask, services: ServicesDep, principal: Supervisor) -> TaskView:
+    return TaskView.model_validate(services.tasks.assign(principal, task_id, body.user))
+
+
+@router.post("/{task_id}/complete", response_model=CaseView)
+def complete(
+    task_id: uuid.UUID, body: CompleteTask, services: ServicesDep, principal: TaskWorker
+) -> CaseView:
+    """Complete a claimed task with form data; answers the case after the engine advanced."""
+    return CaseView.model_validate(services.tasks.complete(principal, task_id, body.data))

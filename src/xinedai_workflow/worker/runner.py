@@ -1,0 +1,89 @@
+"""The worker loop: lease due timers → fire them per case; lease due outbox rows → send them."""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import threading
+import uuid
+from collections import OrderedDict
+from datetime import timedelta
+
+from sqlalchemy.orm import Session
+
+from ..channels.base import Channel
+from ..channels.http import HttpGatewayChannel
+from ..channels.sink import LocalSinkChannel
+from ..container import Services
+from ..db.models import Case
+from ..db.retry import write_with_retry
+from ..errors import ServiceError
+from .leases import lease_due_outbox, lease_due_timers
+from .outbox import OutboxDispatcher
+
+log = logging.getLogger("xinedai_workflow.worker")
+
+
+def default_channel(services: Services) -> Channel:
+    if services.settings.channel_gateway_url:
+        return HttpGatewayChannel(services.settings.channel_gateway_url)
+    return LocalSinkChannel(services.settings.outbox_sink_dir)
+
+
+class Worker:
+    """One worker. Several may run against one PostgreSQL database; leases keep them apart."""
+
+    def __init__(self, services: Services, name: str | None = None, channel: Channel | None = None) -> None:
+        self.services = services
+        self.name = name or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
+        settings = services.settings
+        self.batch = settings.worker_batch_size
+        self.lease = timedelta(seconds=settings.worker_lease_seconds)
+        self.outbox = OutboxDispatcher(services.db, {}, channel or default_channel(services), services.clock)
+
+    def fire_due_timers(self) -> int:
+        """Lease one batch of due timers and fire them; return how many fired."""
+        now = self.services.clock.now()
+        with self.services.db.write() as session:
+            leased = lease_due_timers(session, self.name, now, self.batch, self.lease)
+        fired = 0
+        for case_id in OrderedDict((case_id, None) for _timer, case_id in leased):
+            try:
+                fired += self._fire_with_retry(case_id)
+            except ServiceError as err:
+                log.warning("timers of case %s not fired this round: %s", case_id, err.message)
+        return fired
+
+    def _fire_with_retry(self, case_id: uuid.UUID) -> int:
+        def work(session: Session) -> int:
+            case = session.get(Case, case_id)
+            if case is None:
+                return 0
+            actor = f"system:worker:{self.name}"
+            return self.services.runtime.fire_timers(session, case, self.services.clock.now(), actor)
+
+        return write_with_retry(self.services.db, work)
+
+    def drain_outbox(self) -> int:
+        now = self.services.clock.now()
+        with self.services.db.write() as session:
+            ids = lease_due_outbox(session, self.name, now, self.batch, self.lease)
+        return sum(1 for message_id in ids if self.outbox.dispatch(message_id))
+
+    def run_once(self) -> int:
+        """One round of work; returns how many things were done."""
+        return self.fire_due_timers() + self.drain_outbox()
+
+    def run_forever(self, stop: threading.Event) -> None:
+        poll = self.services.settings.worker_poll_seconds
+        log.info("worker %s started", self.name)
+        while not stop.is_set():
+            try:
+                done = self.run_once()
+            except Exception:
+                log.exception("worker round failed")
+                done = 0
+            if done < self.batch:
+                stop.wait(poll)
+        log.info("worker %s stopped", self.name)
