@@ -21,10 +21,38 @@ TEMPLATES = ("sms_reminder", "email_reminder", "call_script", "demand_letter")
 
 # Wording that must never appear: threats, insults, arrest/criminal claims, third-party disclosure.
 PROHIBITED = (
-    "逮捕", "拘留", "坐牢", "判刑", "刑事", "犯罪", "公安", "警察", "上门", "曝光", "通讯录", "亲友",
-    "家人", "同事", "领导", "老赖", "骗子", "无赖", "后果自负", "走着瞧", "别怪", "威胁", "恐吓", "暴力",
-    "黑名单", "朋友圈", "群发", "报警", "监狱", "入狱", "通缉",
-)  # fmt: skip
+    "逮捕",
+    "拘留",
+    "坐牢",
+    "判刑",
+    "刑事",
+    "犯罪",
+    "公安",
+    "警察",
+    "上门",
+    "曝光",
+    "通讯录",
+    "亲友",
+    "家人",
+    "同事",
+    "领导",
+    "老赖",
+    "骗子",
+    "无赖",
+    "后果自负",
+    "走着瞧",
+    "别怪",
+    "威胁",
+    "恐吓",
+    "暴力",
+    "黑名单",
+    "朋友圈",
+    "群发",
+    "报警",
+    "监狱",
+    "入狱",
+    "通缉",
+)
 
 
 def context(**overrides: Any) -> dict[str, Any]:

@@ -7,7 +7,6 @@ history entries and outbox rows are written together or not at all.
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any
@@ -24,6 +23,7 @@ from ..engine import EngineInstance, ProcessDefinition, RuntimeContext, Snapshot
 from ..engine.serializer import to_json_value
 from ..errors import Conflict
 from ..history.service import NewEntry, append
+from ..ids import uuid7
 
 ENDED = ("completed", "cancelled")
 
@@ -50,7 +50,7 @@ class CaseRuntime:
         """Create a case and run it to its first wait state."""
         instance = EngineInstance.start(definition, variables, now, self.ctx)
         case = Case(
-            id=uuid.uuid4(),
+            id=uuid7(),
             loan_id=loan_id,
             process_key=definition.key,
             process_version_id=definition.id,
@@ -273,7 +273,7 @@ class CaseRuntime:
         for call in instance.service_calls:
             key = f"{case.id}:{call.task_id}:{call.operation}"
             message = OutboxMessage(
-                id=uuid.uuid4(),
+                id=uuid7(),
                 case_id=case.id,
                 loan_id=case.loan_id,
                 channel=channel_for(call.operation),

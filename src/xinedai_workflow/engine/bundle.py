@@ -228,7 +228,7 @@ class _BundleParser:
         for process_id in [key, *subprocess_specs]:
             if process_id in self.process_file:
                 wanted.add(self.process_file[process_id])
-        for ref in self.checker.decision_refs([spec, *subprocess_specs.values()]):
+        for ref in self._decision_refs({key, *subprocess_specs}):
             if ref in self.decision_file:
                 wanted.add(self.decision_file[ref])
         wanted.update(self.checker.referenced_files([spec, *subprocess_specs.values()]))
@@ -236,6 +236,19 @@ class _BundleParser:
             if not name.endswith((".bpmn", ".dmn")) and name not in referenced_forms_anywhere:
                 wanted.add(name)  # shared assets: templates, policy, unreferenced JSON
         return {name: self.files[name] for name in sorted(wanted) if name in self.files}
+
+    def _decision_refs(self, process_ids: set[str]) -> set[str]:
+        """Decision ids called by business rule tasks of these processes (read from the XML)."""
+        refs: set[str] = set()
+        for tree in self.trees.values():
+            for process in tree.getroot().iter(f"{{{BPMN_NS}}}process"):
+                if process.get("id") not in process_ids:
+                    continue
+                for task in process.iter(f"{{{BPMN_NS}}}businessRuleTask"):
+                    called = task.find(f".//{{{SPIFF_NS}}}calledDecisionId")
+                    if called is not None and called.text:
+                        refs.add(called.text.strip())
+        return refs
 
     def parser_specs_all(self) -> list[BpmnProcessSpec]:
         specs = []

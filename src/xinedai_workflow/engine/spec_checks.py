@@ -139,16 +139,6 @@ class SpecChecker:
                     names.add(props[key])
         return names
 
-    def decision_refs(self, specs: Iterable[BpmnProcessSpec]) -> set[str]:
-        refs: set[str] = set()
-        for ts in self._task_specs(specs):
-            engine = getattr(ts, "dmnEngine", None)
-            table = getattr(engine, "decision_table", None)
-            if table is not None:
-                refs.add(getattr(ts, "decision_ref", None) or "")
-                refs.add(getattr(table, "decision_id", "") or "")
-        return {r for r in refs if r}
-
     # -- the checks ---------------------------------------------------------------------------
     def check(self, specs: list[BpmnProcessSpec], forms: Mapping[str, Any], locate: Locate) -> Findings:
         out = Findings(locate)
