@@ -27,4 +27,4 @@ def upgrade_head(database_url: str) -> None:
     config = Config()
     config.set_main_option("script_location", str(migrations_dir()))
     config.attributes["database_url"] = database_url
-    command.upgrade(config, "head")
+    command.upgrade(config, "heads")
