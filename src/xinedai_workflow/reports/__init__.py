@@ -1,0 +1,1 @@
+"""Reports: collection KPIs for the review stage and management."""

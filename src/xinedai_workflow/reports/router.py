@@ -1,0 +1,39 @@
+"""/api/v1/reports/kpis."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, time
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query
+from fastapi.responses import JSONResponse
+
+from ..api.deps import ServicesDep, require
+from ..api.errors import ERROR_RESPONSES
+from ..auth.principal import Principal
+from .schemas import KpiReport
+
+router = APIRouter(prefix="/api/v1/reports", tags=["reports"], responses=ERROR_RESPONSES)
+
+
+def _moment(value: datetime | date | None) -> datetime | None:
+    if value is None:
+        return None
+    if isinstance(value, datetime):
+        return value if value.tzinfo else value.replace(tzinfo=UTC)
+    return datetime.combine(value, time.min, UTC)
+
+
+@router.get("/kpis", response_model=KpiReport, response_model_by_alias=True)
+def kpis(
+    services: ServicesDep,
+    _principal: Annotated[Principal, Depends(require("supervisor", "compliance", "auditor"))],
+    from_: Annotated[
+        datetime | date | None, Query(alias="from", description="Start (date or datetime).")
+    ] = None,
+    to: Annotated[datetime | date | None, Query(description="End, exclusive (default: now).")] = None,
+    process_key: Annotated[str | None, Query(max_length=200)] = None,
+) -> JSONResponse:
+    """Cure, recovery, roll, promise-kept and right-party-contact rates, cases per stage, time in stage."""
+    report = services.reports.kpis(_moment(from_), _moment(to), process_key)
+    return JSONResponse(KpiReport.model_validate(report).model_dump(mode="json", by_alias=True))
