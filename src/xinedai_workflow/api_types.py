@@ -36,6 +36,9 @@ TimeZoneName = Annotated[str, StringConstraints(min_length=1, max_length=64), Af
 
 
 MAX_JSON_DEPTH = 32
+# The engine's serializer tags typed values as {"typename": ...}; a client's object carrying that
+# key would be read back as a typed value (or make the case unloadable), so the key is reserved.
+RESERVED_KEY = "typename"
 
 
 def _check_depth(value: dict[str, Any]) -> dict[str, Any]:
@@ -45,6 +48,8 @@ def _check_depth(value: dict[str, Any]) -> dict[str, Any]:
         if depth > MAX_JSON_DEPTH:
             raise ValueError(f"nested deeper than {MAX_JSON_DEPTH} levels")
         if isinstance(item, dict):
+            if RESERVED_KEY in item:
+                raise ValueError(f"the key {RESERVED_KEY!r} is reserved")
             stack.extend((v, depth + 1) for v in item.values())
         elif isinstance(item, list):
             stack.extend((v, depth + 1) for v in item)

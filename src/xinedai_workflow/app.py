@@ -15,14 +15,18 @@ from sqlalchemy import text
 from . import __version__
 from .api.deps import ServicesDep, require
 from .api.errors import ERROR_RESPONSES, install_error_handlers
-from .api.limits import BodySizeLimit
+from .api.limits import BodySizeLimit, RejectNulCharacters
 from .api.metrics import CONTENT_TYPE, Metrics
+from .auth.middleware import BearerAuthentication
 from .auth.principal import Principal
 from .cases.router import router as cases_router
 from .clock import Clock
+from .compliance.router import router as compliance_router
 from .container import Services, build_services
 from .definitions.router import router as definitions_router
 from .events.router import router as events_router
+from .history.router import router as audit_router
+from .reports.router import router as reports_router
 from .settings import Settings, get_settings
 from .tasks.router import router as tasks_router
 from .worker.runner import Worker
@@ -71,11 +75,14 @@ def create_app(
         version=__version__,
         description=DESCRIPTION,
         lifespan=lifespan,
-        responses={k: v for k, v in ERROR_RESPONSES.items() if k in (401, 413, 422)},
+        responses={k: v for k, v in ERROR_RESPONSES.items() if k in (401, 403, 413, 422)},
     )
     app.state.services = services
     install_error_handlers(app)
+    public = ("/health", app.docs_url, app.swagger_ui_oauth2_redirect_url, app.redoc_url, app.openapi_url)
+    app.add_middleware(BearerAuthentication, verifier=services.verifier, public_paths=public)
     metrics.install(app)
+    app.add_middleware(RejectNulCharacters)  # inside the size limit: it reads bounded bodies only
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
 
     @app.get("/health", tags=["operations"])
@@ -109,6 +116,9 @@ def create_app(
     app.include_router(events_router)
     app.include_router(cases_router)
     app.include_router(tasks_router)
+    app.include_router(audit_router)
+    app.include_router(reports_router)
+    app.include_router(compliance_router)
     return app
 
 

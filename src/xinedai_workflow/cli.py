@@ -60,7 +60,11 @@ def cmd_deploy(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def cmd_token(settings: Settings, args: argparse.Namespace) -> int:
-    print(mint_token(settings, args.sub, args.role, args.group, args.ttl))
+    try:
+        print(mint_token(settings, args.sub, args.role, args.group, args.ttl))
+    except ValueError as err:
+        print(f"xinedai-workflow token: {err}", file=sys.stderr)
+        return 2
     return 0
 
 

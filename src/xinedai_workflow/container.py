@@ -9,12 +9,16 @@ from .cases.runtime import CaseRuntime
 from .cases.service import CaseService
 from .channels.operations import OPERATION_CHANNELS
 from .clock import Clock, SystemClock
+from .compliance.service import ComplianceService, build_compliance
 from .db.session import Database
 from .definitions.registry import DefinitionRegistry
 from .definitions.service import DefinitionService
 from .engine import RuntimeContext, SandboxLimits, SpecChecker
 from .events.service import EventService
-from .script_helpers import SCRIPT_HELPERS
+from .history.access_log import AccessLog
+from .history.reader import HistoryService
+from .reports.service import ReportService
+from .script_helpers import HELPER_NAMES, SCRIPT_HELPERS, version_helpers
 from .settings import Settings
 from .tasks.service import TaskService
 
@@ -33,6 +37,10 @@ class Services:
     cases: CaseService
     tasks: TaskService
     verifier: TokenVerifier
+    access_log: AccessLog
+    history: HistoryService
+    reports: ReportService
+    compliance: ComplianceService
 
 
 def build_services(settings: Settings, clock: Clock | None = None, db: Database | None = None) -> Services:
@@ -45,15 +53,27 @@ def build_services(settings: Settings, clock: Clock | None = None, db: Database 
         limits=SandboxLimits(time_limit_seconds=settings.script_time_limit_seconds),
         service_operations=frozenset(OPERATION_CHANNELS),
         default_group=settings.default_candidate_group,
+        version_helpers=version_helpers,
     )
     runtime = CaseRuntime(registry, ctx)
-    checker = SpecChecker(SCRIPT_HELPERS, OPERATION_CHANNELS)
-    definitions = DefinitionService(db, registry, checker, clock)
+    checker = SpecChecker(HELPER_NAMES, OPERATION_CHANNELS)
+    compliance = build_compliance(settings, db, clock, registry)
+    definitions = DefinitionService(db, registry, checker, clock, asset_checks=[compliance.asset_check])
     events = EventService(
         db, registry, runtime, clock, settings.default_process_key, settings.message_buffer_ttl_seconds
     )
-    cases = CaseService(db, registry, runtime, clock)
-    tasks = TaskService(db, registry, runtime, cases, clock, reserved_names=SCRIPT_HELPERS)
+    access_log = AccessLog(db, clock)
+    cases = CaseService(db, registry, runtime, clock, on_personal_data_read=access_log.hook("case_view"))
+    tasks = TaskService(
+        db,
+        registry,
+        runtime,
+        cases,
+        clock,
+        reserved_names=HELPER_NAMES,
+        access_log=access_log,
+        contact_guard=compliance.guard.check_task_completion,
+    )
     return Services(
         settings=settings,
         db=db,
@@ -65,4 +85,8 @@ def build_services(settings: Settings, clock: Clock | None = None, db: Database 
         cases=cases,
         tasks=tasks,
         verifier=TokenVerifier(settings),
+        access_log=access_log,
+        history=HistoryService(db, access_log),
+        reports=ReportService(db, clock, settings.default_process_key),
+        compliance=compliance,
     )

@@ -8,31 +8,48 @@ from typing import Any
 from jinja2 import TemplateError
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 from jsonschema import Draft202012Validator, FormatChecker
+from jsonschema.exceptions import SchemaError
+from referencing.exceptions import Unresolvable
 
 _jinja = ImmutableSandboxedEnvironment(autoescape=False)
+_formats = FormatChecker()
+
+
+def _field(path: Any, name: str | None = None) -> str:
+    parts = [str(p) for p in path]
+    if name is not None:
+        parts.append(name)
+    return ".".join(parts)
 
 
 def schema_errors(schema: dict[str, Any], data: Any) -> list[dict[str, Any]]:
-    """Every way `data` fails `schema`, one entry per field (JSON Schema 2020-12, formats checked)."""
-    validator = Draft202012Validator(schema, format_checker=FormatChecker())
-    errors = []
-    for err in sorted(validator.iter_errors(data), key=lambda e: list(e.absolute_path)):
-        path = ".".join(str(p) for p in err.absolute_path)
+    """Every way `data` fails `schema`, one entry per field (JSON Schema 2020-12, formats checked).
+
+    A form the validator cannot use (e.g. an unresolvable `$ref`) is reported as one problem
+    rather than an error of the server: the data cannot be accepted until the form is fixed.
+    """
+    validator = Draft202012Validator(schema, format_checker=_formats)
+    try:
+        found = list(validator.iter_errors(data))
+    except (SchemaError, Unresolvable) as unusable:
+        return [{"field": "", "message": f"the task's form cannot be checked: {unusable}"}]
+    problems: dict[str, str] = {}  # one problem per field (the first found)
+    for err in found:
         if err.validator == "required" and isinstance(err.instance, dict):
-            missing = [p for p in err.validator_value if p not in err.instance]
-            for name in missing:
-                errors.append(
-                    {"field": f"{path}.{name}" if path else name, "message": f"'{name}' is required"}
-                )
-            continue
-        if err.validator == "additionalProperties" and isinstance(err.instance, dict):
-            allowed = set((err.schema or {}).get("properties", {}))
+            for name in [p for p in err.validator_value if p not in err.instance]:
+                problems.setdefault(_field(err.absolute_path, name), f"'{name}' is required")
+        elif (
+            err.validator == "additionalProperties"
+            and isinstance(err.instance, dict)
+            and isinstance(err.schema, dict)
+            and "patternProperties" not in err.schema
+        ):
+            allowed = set(err.schema.get("properties", {}))
             for name in sorted(set(err.instance) - allowed):
-                field = f"{path}.{name}" if path else name
-                errors.append({"field": field, "message": "unexpected field"})
-            continue
-        errors.append({"field": path, "message": err.message})
-    return errors
+                problems.setdefault(_field(err.absolute_path, name), "unexpected field")
+        else:
+            problems.setdefault(_field(err.absolute_path), err.message)
+    return [{"field": field, "message": problems[field]} for field in sorted(problems)]
 
 
 @lru_cache(maxsize=512)

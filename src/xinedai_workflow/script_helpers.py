@@ -13,12 +13,17 @@ from typing import Any
 
 import isodate
 
+from .domain import process_rules
 from .domain.buckets import bucket_info
 from .domain.evidence import build_evidence_manifest
 from .domain.interest import compute_claim
 from .domain.money import money_str, parse_money
 from .domain.plans import build_plan
+from .domain.templates import TemplateRenderer
+from .engine import ProcessDefinition
 from .engine.engine_time import engine_now, today
+
+TEMPLATE_DIR = "templates/"
 
 
 def now() -> datetime:
@@ -110,4 +115,57 @@ SCRIPT_HELPERS: dict[str, Any] = {
     "compute_claim": compute_claim,
     "build_plan": build_plan,
     "build_evidence_manifest": build_evidence_manifest,
+    "open_ledger": process_rules.open_ledger,
+    "record_payment": process_rules.record_payment,
+    "record_update": process_rules.record_update,
+    "record_plan": process_rules.record_plan,
+    "record_receipt": process_rules.record_receipt,
+    "close_ledger": process_rules.close_ledger,
+    "claim_on": process_rules.claim_on,
+    "balance_on": process_rules.balance_on,
+    "paid_since": process_rules.paid_since,
+    "promise_status": process_rules.promise_status,
+    "plan_progress": process_rules.plan_progress,
+    "deadline": process_rules.deadline,
+    "in_calling_hours": process_rules.in_calling_hours,
+    "calling_hours_open": process_rules.calling_hours_open,
+    "message_context": process_rules.message_context,
+    "letter_context": process_rules.letter_context,
+    "notice_record": process_rules.notice_record,
+    "evidence_package": process_rules.evidence_package,
+    "review_sample": process_rules.review_sample,
 }
+
+
+class _VersionTemplates:
+    """The templates of one deployed version (``templates/*.j2`` in its bundle), compiled once."""
+
+    def __init__(self, files: Mapping[str, bytes]) -> None:
+        self.files = files
+        texts = {
+            name[len(TEMPLATE_DIR) :]: content.decode("utf-8")
+            for name, content in files.items()
+            if name.startswith(TEMPLATE_DIR) and name.endswith(".j2")
+        }
+        self.renderer = TemplateRenderer.from_mapping(texts)
+
+    def render(self, name: str, context: Mapping[str, Any]) -> str:
+        """Render the version's template `name` ("sms_reminder" finds "sms_reminder.txt.j2")."""
+        return self.renderer.render(name, context)
+
+
+_version_templates: dict[int, _VersionTemplates] = {}
+
+
+def version_helpers(definition: ProcessDefinition) -> dict[str, Any]:
+    """Helpers bound to the files of a case's pinned version: ``render_template(name, context)``."""
+    cached = _version_templates.get(id(definition.files))
+    if cached is None or cached.files is not definition.files:
+        if len(_version_templates) > 256:
+            _version_templates.clear()
+        cached = _version_templates[id(definition.files)] = _VersionTemplates(definition.files)
+    return {"render_template": cached.render}
+
+
+VERSION_HELPER_NAMES = frozenset({"render_template"})
+HELPER_NAMES = frozenset(SCRIPT_HELPERS) | VERSION_HELPER_NAMES

@@ -60,6 +60,11 @@ class Settings(BaseSettings):
         default=Path("var/outbox"), description="Where the local channel sink writes."
     )
     channel_gateway_url: str | None = Field(default=None, description="HTTP gateway for SMS/e-mail/mail.")
+    retention_purge_interval_seconds: int = Field(
+        default=3600,
+        ge=1,
+        description="How often a worker purges contact records past the policy's retention period.",
+    )
 
 
 @lru_cache

@@ -1,13 +1,18 @@
-"""FastAPI dependencies: the service container and the authenticated principal with role checks."""
+"""FastAPI dependencies: the service container and the authenticated principal with role checks.
+
+The role table of the contract (../shared/docs/api.md) as dependencies; `admin` passes every one.
+Group checks (lanes) happen in the services, where an invisible task or case answers 404.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Annotated
 
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
+from ..auth.middleware import PRINCIPAL_KEY
 from ..auth.principal import Principal
 from ..auth.tokens import TokenError
 from ..container import Services
@@ -16,7 +21,11 @@ from ..errors import Forbidden, Unauthorized
 _bearer = HTTPBearer(auto_error=False, description="JWT with claims sub, roles, groups.")
 
 
-def get_services(request: Request) -> Services:
+# The dependencies are `async def` although they do no I/O: FastAPI runs a plain `def` dependency
+# in the thread pool, a thread hop per dependency and request for a few attribute reads.
+
+
+async def get_services(request: Request) -> Services:
     services: Services = request.app.state.services
     return services
 
@@ -24,10 +33,15 @@ def get_services(request: Request) -> Services:
 ServicesDep = Annotated[Services, Depends(get_services)]
 
 
-def get_principal(
+async def get_principal(
+    request: Request,
     services: ServicesDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> Principal:
+    """The caller, as the authentication middleware verified it (or verified here)."""
+    verified = getattr(request.state, PRINCIPAL_KEY, None)
+    if isinstance(verified, Principal):
+        return verified
     if credentials is None or credentials.scheme.lower() != "bearer" or not credentials.credentials:
         raise Unauthorized("a bearer token is required", code="missing_token")
     try:
@@ -36,10 +50,10 @@ def get_principal(
         raise Unauthorized(f"the token is not valid: {err}", code="invalid_token") from err
 
 
-def require(*roles: str) -> Callable[..., Principal]:
+def require(*roles: str) -> Callable[..., Awaitable[Principal]]:
     """A dependency that lets through callers with one of `roles` (admin always)."""
 
-    def check(principal: Annotated[Principal, Depends(get_principal)]) -> Principal:
+    async def check(principal: Annotated[Principal, Depends(get_principal)]) -> Principal:
         if principal.is_admin or principal.has(*roles):
             return principal
         raise Forbidden(f"this action needs one of the roles: {', '.join(roles)}", code="role_not_allowed")
@@ -47,9 +61,10 @@ def require(*roles: str) -> Callable[..., Principal]:
     return check
 
 
-READ_CASES = ("system", "collector", "legal", "mediator", "supervisor", "compliance", "auditor")
 WORK_TASKS = ("collector", "legal", "mediator", "supervisor")
+READ_CASES = ("system", *WORK_TASKS, "compliance", "auditor")
 READ_TASKS = (*WORK_TASKS, "auditor")
+AUDIT = ("compliance", "auditor")
 
 SystemCaller = Annotated[Principal, Depends(require("system"))]
 CaseReader = Annotated[Principal, Depends(require(*READ_CASES))]
@@ -59,3 +74,4 @@ TaskWorker = Annotated[Principal, Depends(require(*WORK_TASKS))]
 Supervisor = Annotated[Principal, Depends(require("supervisor"))]
 Deployer = Annotated[Principal, Depends(require("compliance"))]
 DefinitionReader = Annotated[Principal, Depends(require("compliance", "auditor"))]
+AuditReader = Annotated[Principal, Depends(require(*AUDIT))]

@@ -9,7 +9,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
-from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import DataError, DBAPIError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from ..errors import ServiceError
@@ -81,6 +81,13 @@ def install_error_handlers(app: FastAPI) -> None:
     async def _db_down(_request: Request, exc: OperationalError) -> JSONResponse:
         log.warning("database unavailable: %s", exc)
         return error_response(503, "database_unavailable", "the database is not available; retry shortly")
+
+    @app.exception_handler(DataError)
+    async def _data_error(_request: Request, exc: DataError) -> JSONResponse:
+        # bad input that only the database caught (a value out of a column's range): a missing
+        # check at the edge, so it is logged, but it is the caller's input, not a server fault
+        log.warning("input refused by the database: %s", exc.orig)
+        return error_response(422, "validation_error", "a value is out of the range the service stores")
 
     @app.exception_handler(DBAPIError)
     async def _db_error(_request: Request, exc: DBAPIError) -> JSONResponse:

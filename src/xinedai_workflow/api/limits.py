@@ -1,14 +1,12 @@
-"""Request body size limit (413) enforced before the body reaches a handler."""
+"""Guards in front of every handler: the request body size limit (413) and NUL characters (422)."""
 
 from __future__ import annotations
+
+import re
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from .errors import error_response
-
-
-class BodyTooLarge(Exception):
-    pass
 
 
 class BodySizeLimit:
@@ -32,31 +30,83 @@ class BodySizeLimit:
                     await self._refuse(scope, receive, send)
                     return
         received = 0
-        started = False
+        started = refused = False
 
         async def limited_receive() -> Message:
-            nonlocal received
+            # The 413 is sent from here, and the app is told the client went away: an exception
+            # raised here would reach the app's body parsing, which answers 400 to any error.
+            nonlocal received, refused
+            if refused:
+                return {"type": "http.disconnect"}
             message = await receive()
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
                 if received > self.max_bytes:
-                    raise BodyTooLarge
+                    refused = True
+                    if not started:
+                        await self._refuse(scope, receive, send)
+                    return {"type": "http.disconnect"}
             return message
 
-        async def tracking_send(message: Message) -> None:
+        async def guarded_send(message: Message) -> None:
             nonlocal started
+            if refused:
+                return  # the 413 has been sent; whatever the app answers after it is dropped
             if message["type"] == "http.response.start":
                 started = True
             await send(message)
 
-        try:
-            await self.app(scope, limited_receive, tracking_send)
-        except BodyTooLarge:
-            if not started:
-                await self._refuse(scope, receive, send)
+        await self.app(scope, limited_receive, guarded_send)
 
     async def _refuse(self, scope: Scope, receive: Receive, send: Send) -> None:
         response = error_response(
             413, "payload_too_large", f"the request body is larger than {self.max_bytes} bytes"
         )
+        await response(scope, receive, send)
+
+
+# "\u0000" in JSON text, unless its backslash is itself escaped ("\\u0000" is harmless text)
+_ESCAPED_NUL = re.compile(rb"(?<!\\)(?:\\\\)*\\u0000")
+
+
+class RejectNulCharacters:
+    """Refuse NUL characters in the path, the query and JSON bodies with 422: PostgreSQL text and
+    JSONB cannot store them, and no bank system sends them on purpose."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        if "\x00" in scope.get("path", "") or b"%00" in scope.get("query_string", b""):
+            await self._refuse(scope, receive, send, "path or query")
+            return
+        headers = dict(scope.get("headers", []))
+        if b"json" not in headers.get(b"content-type", b"").lower():
+            await self.app(scope, receive, send)
+            return
+        messages: list[Message] = []  # the body, read once here and handed on unchanged
+        while True:
+            message = await receive()
+            messages.append(message)
+            if message["type"] != "http.request" or not message.get("more_body", False):
+                break
+        body = b"".join(m.get("body", b"") for m in messages if m["type"] == "http.request")
+        if _ESCAPED_NUL.search(body):
+            await self._refuse(scope, receive, send, "body")
+            return
+
+        async def replay() -> Message:
+            return messages.pop(0) if messages else await receive()
+
+        await self.app(scope, replay, send)
+
+    @staticmethod
+    async def _refuse(scope: Scope, receive: Receive, send: Send, where: str) -> None:
+        details = [
+            {"field": where, "message": "NUL characters (U+0000) are not allowed", "type": "value_error"}
+        ]
+        response = error_response(422, "validation_error", "the request contains a NUL character", details)
         await response(scope, receive, send)

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Awaitable, Callable
 
-from fastapi import FastAPI, Request, Response
+from fastapi import FastAPI
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 from sqlalchemy import func, select
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from ..container import Services
 from ..db.models import Case, HumanTask, OutboxMessage, Timer
@@ -39,14 +39,7 @@ class Metrics:
         self.outbox = Gauge("xinedai_outbox", "Outbox messages by status", ["status"], registry=self.registry)
 
     def install(self, app: FastAPI) -> None:
-        @app.middleware("http")
-        async def _measure(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
-            start = time.perf_counter()
-            response = await call_next(request)
-            route = getattr(request.scope.get("route"), "path", "unmatched")
-            self.requests.labels(request.method, route, str(response.status_code)).inc()
-            self.latency.labels(request.method, route).observe(time.perf_counter() - start)
-            return response
+        app.add_middleware(_MeasureRequests, metrics=self)
 
     def render(self, services: Services) -> bytes:
         with services.db.read() as session:
@@ -69,6 +62,35 @@ class Metrics:
             ):
                 self.outbox.labels(status).set(count)
         return generate_latest(self.registry)
+
+
+class _MeasureRequests:
+    """Counts and times requests per route: a plain ASGI middleware (the `@app.middleware("http")`
+    kind runs every request through an extra task and a streamed copy of the response)."""
+
+    def __init__(self, app: ASGIApp, metrics: Metrics) -> None:
+        self.app = app
+        self.metrics = metrics
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        start = time.perf_counter()
+        status = 500  # what the client gets if the app fails before answering
+
+        async def send_and_note(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_and_note)
+        finally:
+            route = getattr(scope.get("route"), "path", "unmatched")
+            self.metrics.requests.labels(scope["method"], route, str(status)).inc()
+            self.metrics.latency.labels(scope["method"], route).observe(time.perf_counter() - start)
 
 
 CONTENT_TYPE = CONTENT_TYPE_LATEST

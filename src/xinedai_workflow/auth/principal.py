@@ -7,6 +7,8 @@ from dataclasses import dataclass, field
 ROLES = ("system", "collector", "legal", "mediator", "supervisor", "compliance", "auditor", "admin")
 WORKER_ROLES = frozenset({"collector", "legal", "mediator", "supervisor"})
 READ_ALL_ROLES = frozenset({"system", "compliance", "auditor", "admin"})
+# may see every task (not only those of their lanes)
+ALL_TASKS_ROLES = frozenset({"auditor", "admin"})
 
 
 @dataclass(frozen=True)
@@ -26,11 +28,29 @@ class Principal:
 
     @property
     def reads_everything(self) -> bool:
+        """Sees every case (system, compliance, auditor, admin)."""
         return bool(self.roles & READ_ALL_ROLES)
 
     @property
+    def sees_all_tasks(self) -> bool:
+        return bool(self.roles & ALL_TASKS_ROLES)
+
+    @property
     def works_tasks(self) -> bool:
-        return bool(self.roles & WORKER_ROLES) or self.is_admin
+        """Has a role that works tasks of its lanes (collector, legal, mediator, supervisor)."""
+        return bool(self.roles & WORKER_ROLES)
+
+    @property
+    def lanes(self) -> frozenset[str]:
+        """The lanes whose tasks (and cases) the caller works; empty without a worker role."""
+        return self.groups if self.works_tasks else frozenset()
+
+    def works_lane(self, lane: str) -> bool:
+        return lane in self.lanes
+
+    @property
+    def supervises(self) -> bool:
+        return self.is_admin or "supervisor" in self.roles
 
     @property
     def actor(self) -> str:

@@ -1,8 +1,16 @@
-"""Minting and verifying JWTs: HS256 with a shared secret by default, RS256 with a public key / JWKS."""
+"""Minting and verifying JWTs: HS256 with a shared secret by default, RS256 with a public key / JWKS.
+
+Every token must carry `sub`, `exp`, `iss` and `aud`; signature, expiry (30 s leeway for clock
+skew between the IdP and us), issuer and audience are checked on every request. Only the
+configured algorithm is accepted, so an RS256 deployment cannot be fooled by an HS256 token signed
+with its public key, and `alg: none` never passes.
+"""
 
 from __future__ import annotations
 
 import json
+import logging
+import threading
 import time
 import uuid
 from collections.abc import Sequence
@@ -14,6 +22,12 @@ from jwt import PyJWK
 
 from ..settings import Settings
 from .principal import ROLES, Principal
+
+log = logging.getLogger("xinedai_workflow.auth")
+
+LEEWAY_SECONDS = 30
+DEVELOPMENT_SECRET = Settings.model_fields["jwt_secret"].default
+_MIN_RELOAD_INTERVAL_SECONDS = 5.0
 
 
 class TokenError(Exception):
@@ -28,9 +42,19 @@ def mint_token(
     ttl_seconds: int | None = None,
 ) -> str:
     """A token signed with the configured HS256 secret (the embedded default)."""
+    if settings.jwt_algorithm.upper() != "HS256":
+        raise ValueError(
+            "tokens can only be minted for the embedded HS256 default; "
+            f"with {settings.jwt_algorithm} the bank's identity provider issues them"
+        )
+    if not sub:
+        raise ValueError("sub must not be empty")
     unknown = [r for r in roles if r not in ROLES]
     if unknown:
         raise ValueError(f"unknown role(s) {unknown}; known: {', '.join(ROLES)}")
+    ttl = ttl_seconds if ttl_seconds is not None else settings.jwt_default_ttl_seconds
+    if ttl <= 0:
+        raise ValueError("ttl must be positive")
     now = int(time.time())
     claims = {
         "sub": sub,
@@ -40,10 +64,43 @@ def mint_token(
         "aud": settings.jwt_audience,
         "iat": now,
         "nbf": now,
-        "exp": now + (ttl_seconds if ttl_seconds is not None else settings.jwt_default_ttl_seconds),
+        "exp": now + ttl,
         "jti": str(uuid.uuid4()),
     }
     return jwt.encode(claims, settings.jwt_secret, algorithm="HS256")
+
+
+def _jwks_keys(document: Any, source: Path) -> dict[str | None, Any]:
+    """Signing keys of a JWKS document usable for RS256, by `kid`."""
+    if not isinstance(document, dict) or not isinstance(document.get("keys"), list):
+        raise ValueError(f"{source}: a JWKS file needs a 'keys' list")
+    keys: dict[str | None, Any] = {}
+    for entry in document["keys"]:
+        if not isinstance(entry, dict) or entry.get("kty") != "RSA":
+            continue
+        if entry.get("use", "sig") != "sig" or entry.get("alg", "RS256") != "RS256":
+            continue
+        try:
+            keys[entry.get("kid")] = PyJWK(entry, algorithm="RS256").key
+        except jwt.PyJWTError as err:
+            raise ValueError(f"{source}: key {entry.get('kid')!r} is not a valid RSA key: {err}") from err
+    if not keys:
+        raise ValueError(f"{source}: no RSA signing key (kty RSA, use sig, alg RS256) in the JWKS")
+    return keys
+
+
+def load_public_keys(path: Path) -> dict[str | None, Any]:
+    """A PEM public key (kid None) or the RS256 keys of a JWKS file."""
+    text = path.read_text()
+    if text.lstrip().startswith("{"):
+        try:
+            document = json.loads(text)
+        except ValueError as err:
+            raise ValueError(f"{path}: not valid JSON: {err}") from err
+        return _jwks_keys(document, path)
+    if "PUBLIC KEY" not in text and "CERTIFICATE" not in text:
+        raise ValueError(f"{path}: expected a PEM public key or a JWKS document")
+    return {None: text}
 
 
 class TokenVerifier:
@@ -53,33 +110,57 @@ class TokenVerifier:
         self.algorithm = settings.jwt_algorithm.upper()
         self.issuer = settings.jwt_issuer
         self.audience = settings.jwt_audience
+        self._key_file = settings.jwt_public_key_file
+        self._key_file_mtime = 0.0
+        self._last_reload = 0.0
+        self._lock = threading.Lock()
         self._keys: dict[str | None, Any] = {}
         if self.algorithm == "HS256":
+            if settings.jwt_secret == DEVELOPMENT_SECRET:
+                log.warning("XINEDAI_JWT_SECRET is the development default; set a secret in production")
             self._keys[None] = settings.jwt_secret
         elif self.algorithm == "RS256":
-            if settings.jwt_public_key_file is None:
+            if self._key_file is None:
                 raise ValueError("RS256 needs XINEDAI_JWT_PUBLIC_KEY_FILE (PEM public key or JWKS)")
-            self._load_public_keys(settings.jwt_public_key_file)
+            self._load()
         else:
             raise ValueError(f"unsupported JWT algorithm {settings.jwt_algorithm!r} (HS256 or RS256)")
 
-    def _load_public_keys(self, path: Path) -> None:
-        text = path.read_text()
-        if text.lstrip().startswith("{"):
-            for entry in json.loads(text).get("keys", []):
-                self._keys[entry.get("kid")] = PyJWK(entry).key
-        else:
-            self._keys[None] = text
+    def _load(self) -> None:
+        assert self._key_file is not None
+        self._key_file_mtime = self._key_file.stat().st_mtime
+        self._keys = load_public_keys(self._key_file)
+
+    def _reload_if_rotated(self) -> None:
+        """The IdP rotated its keys: pick up a changed JWKS file (at most every few seconds)."""
+        if self._key_file is None:
+            return
+        with self._lock:
+            now = time.monotonic()
+            if now - self._last_reload < _MIN_RELOAD_INTERVAL_SECONDS:
+                return
+            self._last_reload = now
+            try:
+                if self._key_file.stat().st_mtime != self._key_file_mtime:
+                    self._load()
+                    log.info("reloaded the JWT public keys from %s", self._key_file)
+            except (OSError, ValueError) as err:
+                log.error("could not reload the JWT public keys from %s: %s", self._key_file, err)
 
     def _key_for(self, token: str) -> Any:
-        if None in self._keys and len(self._keys) == 1:
-            return self._keys[None]
         kid = jwt.get_unverified_header(token).get("kid")
+        if kid is None and len(self._keys) == 1:
+            return next(iter(self._keys.values()))
         if kid not in self._keys:
-            raise TokenError("unknown signing key")
+            self._reload_if_rotated()
+        if kid not in self._keys:
+            if None in self._keys and len(self._keys) == 1:  # a single PEM key: the kid is informative
+                return self._keys[None]
+            raise TokenError("the token's signing key (kid) is not known")
         return self._keys[kid]
 
     def verify(self, token: str) -> Principal:
+        """The principal of a valid token; TokenError otherwise."""
         try:
             claims = jwt.decode(
                 token,
@@ -88,7 +169,7 @@ class TokenVerifier:
                 issuer=self.issuer,
                 audience=self.audience,
                 options={"require": ["exp", "sub", "iss", "aud"]},
-                leeway=30,
+                leeway=LEEWAY_SECONDS,
             )
         except jwt.PyJWTError as err:
             raise TokenError(str(err)) from err
@@ -99,6 +180,6 @@ class TokenVerifier:
         if not isinstance(groups, list) or not all(isinstance(g, str) for g in groups):
             raise TokenError("claim 'groups' must be a list of strings")
         sub = claims["sub"]
-        if not isinstance(sub, str) or not sub:
-            raise TokenError("claim 'sub' must be a non-empty string")
+        if not isinstance(sub, str) or not sub or len(sub) > 200:
+            raise TokenError("claim 'sub' must be a non-empty string of at most 200 characters")
         return Principal(sub=sub, roles=frozenset(r for r in roles if r in ROLES), groups=frozenset(groups))

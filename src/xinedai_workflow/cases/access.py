@@ -1,47 +1,80 @@
-"""Who may see a case: readers of everything, and people who work (or supervise) one of its tasks."""
+"""Who may see what.
+
+- Tasks: a worker (collector, legal, mediator, supervisor) sees the tasks whose lane is one of
+  their `groups`; auditors and admins see every task. Being the assignee does not widen this: a
+  user removed from a group loses that group's tasks.
+- Cases: system, compliance, auditor and admin see every case; a worker sees a case when one of
+  its tasks (open or ended) is in one of their lanes. In the case view a worker sees only the
+  open tasks of their lanes.
+- Personal data is shown unmasked to the people who work the case (a worker of one of its lanes),
+  to `system` (it sent the data) and to `admin`; everyone else gets it masked.
+
+Anything not visible answers 404, never 403, so ids cannot be probed.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import ColumnElement, exists, or_, select, true
+from sqlalchemy import ColumnElement, exists, false, select, true
 from sqlalchemy.orm import Session
 
 from ..auth.principal import Principal
 from ..db.models import Case, HumanTask
 
 
+def visible_tasks(principal: Principal) -> ColumnElement[bool]:
+    """A WHERE clause on `HumanTask` limiting rows to the tasks the principal may see."""
+    if principal.sees_all_tasks:
+        return true()
+    if not principal.lanes:
+        return false()
+    return HumanTask.lane.in_(sorted(principal.lanes))
+
+
 def _works_clause(principal: Principal, case_id: Any) -> ColumnElement[bool]:
-    conditions = [HumanTask.assignee == principal.sub, HumanTask.completed_by == principal.sub]
-    if principal.groups:
-        conditions.append(HumanTask.lane.in_(sorted(principal.groups)))
-    return exists(select(HumanTask.id).where(HumanTask.case_id == case_id, or_(*conditions)))
+    if not principal.lanes:
+        return false()
+    return exists(
+        select(HumanTask.id).where(HumanTask.case_id == case_id, HumanTask.lane.in_(sorted(principal.lanes)))
+    )
 
 
 def visible_cases(principal: Principal) -> ColumnElement[bool]:
     """A WHERE clause on `Case` limiting rows to what the principal may see."""
     if principal.reads_everything:
         return true()
-    if principal.works_tasks:
-        return _works_clause(principal, Case.id)
-    return Case.id.is_(None)  # nobody else sees cases
+    return _works_clause(principal, Case.id)
+
+
+def _works(session: Session, principal: Principal, case: Case) -> bool:
+    if not principal.lanes:
+        return False
+    return bool(session.execute(select(_works_clause(principal, case.id))).scalar())
 
 
 def can_see(session: Session, principal: Principal, case: Case) -> bool:
-    if principal.reads_everything:
-        return True
-    if not principal.works_tasks:
-        return False
-    found = session.execute(
-        select(Case.id).where(Case.id == case.id, _works_clause(principal, Case.id))
-    ).first()
-    return found is not None
+    return principal.reads_everything or _works(session, principal, case)
 
 
 def works_case(session: Session, principal: Principal, case: Case) -> bool:
     """Whether the caller needs the borrower's personal data for this case (unmasked)."""
     if principal.is_admin or principal.has("system"):
         return True
-    if not principal.works_tasks:
-        return False
-    return can_see(session, principal, case)
+    return _works(session, principal, case)
+
+
+def can_see_task(principal: Principal, task: HumanTask) -> bool:
+    return principal.sees_all_tasks or principal.works_lane(task.lane)
+
+
+def works_task(principal: Principal, task: HumanTask) -> bool:
+    """Whether the caller works this task (and so sees the borrower's personal data unmasked)."""
+    return principal.is_admin or principal.works_lane(task.lane)
+
+
+def visible_lanes(principal: Principal) -> frozenset[str] | None:
+    """The lanes whose open tasks the caller sees in a case view (None: all)."""
+    if principal.reads_everything or principal.sees_all_tasks:
+        return None
+    return principal.lanes

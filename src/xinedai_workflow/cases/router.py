@@ -49,6 +49,8 @@ def list_cases(
     limit: Limit = 50,
     cursor: Cursor = None,
 ) -> CasePage:
+    """Cases the caller may see, newest first: all of them for system, compliance, auditor and
+    admin; for a worker, the cases with a task in one of their lanes."""
     page = services.cases.list(
         principal,
         status=status,
@@ -63,6 +65,8 @@ def list_cases(
 
 @router.get("/{case_id}", response_model=CaseView)
 def get_case(case_id: uuid.UUID, services: ServicesDep, principal: CaseReader) -> CaseView:
+    """The case with its stage, open tasks, waiting timers and messages and the amounts owed now.
+    Personal data is masked for callers who do not work the case; an unmasked read is recorded."""
     return CaseView.model_validate(services.cases.get(principal, case_id))
 
 
@@ -74,14 +78,15 @@ def get_history(
     limit: Limit = 50,
     cursor: Cursor = None,
 ) -> HistoryPage:
-    """The append-only, hash-chained history, oldest first."""
-    return HistoryPage.model_validate(services.cases.history(principal, case_id, limit, cursor))
+    """The append-only, hash-chained history, oldest first. Personal data in `data` is masked for
+    callers who do not work the case; an unmasked read is recorded in the access log."""
+    return HistoryPage.model_validate(services.history.page(principal, case_id, limit, cursor))
 
 
 @router.get("/{case_id}/history/verify", response_model=VerifyResult)
 def verify_history(case_id: uuid.UUID, services: ServicesDep, principal: HistoryReader) -> VerifyResult:
-    """Recompute the hash chain; report the first entry that does not match."""
-    result = services.cases.verify(principal, case_id)
+    """Recompute the hash chain; report the first entry that does not match (`first_broken_seq`)."""
+    result = services.history.verify(principal, case_id)
     return VerifyResult(
         valid=result.valid,
         entries=result.entries,
@@ -97,6 +102,7 @@ def cancel_case(
     services: ServicesDep,
     principal: Annotated[Principal, Depends(require("supervisor"))],
 ) -> CaseView:
+    """Cancel a case of the supervisor's lanes, with a reason (written to the history)."""
     return CaseView.model_validate(services.cases.cancel(principal, case_id, body.reason))
 
 

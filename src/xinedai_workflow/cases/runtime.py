@@ -7,7 +7,9 @@ history entries and outbox rows are written together or not at all.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+import uuid
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -16,6 +18,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from ..channels.operations import channel_for
+from ..db.bulk import insert_new_in_bulk
 from ..db.models import BufferedMessage, Case, HumanTask, MessageSubscription, OutboxMessage, Timer
 from ..db.models.cases import NO_DUE_DATE
 from ..definitions.registry import DefinitionRegistry
@@ -26,6 +29,44 @@ from ..history.service import NewEntry, append
 from ..ids import uuid7
 
 ENDED = ("completed", "cancelled")
+
+
+@dataclass
+class DerivedRows:
+    """A case's rows that mirror its engine state, read once per step (or once per batch of cases)."""
+
+    tasks: dict[uuid.UUID, HumanTask] = field(default_factory=dict)  # open tasks
+    timers: dict[uuid.UUID, Timer] = field(default_factory=dict)
+    subscriptions: dict[tuple[uuid.UUID, str], MessageSubscription] = field(default_factory=dict)
+    # None: unknown (looked up when the case waits for a message); False/True: known
+    has_buffered: bool | None = None
+
+
+def load_derived(
+    session: Session, case_ids: Sequence[uuid.UUID], with_buffered: bool = False
+) -> dict[uuid.UUID, DerivedRows]:
+    """The derived rows of many cases in one query per table (instead of one per case and table)."""
+    derived = {case_id: DerivedRows() for case_id in case_ids}
+    if not derived:
+        return derived
+    ids = list(derived)
+    for task in session.scalars(
+        select(HumanTask).where(HumanTask.case_id.in_(ids), HumanTask.status == "open")
+    ):
+        derived[task.case_id].tasks[task.id] = task
+    for timer in session.scalars(select(Timer).where(Timer.case_id.in_(ids))):
+        derived[timer.case_id].timers[timer.task_id] = timer
+    for sub in session.scalars(select(MessageSubscription).where(MessageSubscription.case_id.in_(ids))):
+        derived[sub.case_id].subscriptions[(sub.task_id, sub.name)] = sub
+    if with_buffered:
+        buffered = set(
+            session.scalars(
+                select(BufferedMessage.case_id).where(BufferedMessage.case_id.in_(ids)).distinct()
+            )
+        )
+        for case_id, rows in derived.items():
+            rows.has_buffered = case_id in buffered
+    return derived
 
 
 class CaseRuntime:
@@ -46,8 +87,10 @@ class CaseRuntime:
         now: datetime,
         singleton_key: str | None = None,
         start_data: Any = None,
+        flush: bool = True,
     ) -> Case:
-        """Create a case and run it to its first wait state."""
+        """Create a case and run it to its first wait state. With ``flush=False`` the rows stay
+        pending so a batch of new cases goes to the database in a few multi-row statements."""
         instance = EngineInstance.start(definition, variables, now, self.ctx)
         case = Case(
             id=uuid7(),
@@ -71,7 +114,10 @@ class CaseRuntime:
         entry = NewEntry(
             "case_started", actor, None, start_data if start_data is not None else {"variables": variables}
         )
-        self._save(session, case, instance, now, [entry])
+        # a new case has no derived rows and no buffered messages: nothing to read back
+        self._save(
+            session, case, instance, now, [entry], derived=DerivedRows(has_buffered=False), flush=flush
+        )
         return case
 
     # -- steps on an existing case ------------------------------------------------------------
@@ -157,7 +203,15 @@ class CaseRuntime:
         case.updated_at = now
         session.flush()
 
-    def fire_timers(self, session: Session, case: Case, now: datetime, actor: str = "system:worker") -> int:
+    def fire_timers(
+        self,
+        session: Session,
+        case: Case,
+        now: datetime,
+        actor: str = "system:worker",
+        derived: DerivedRows | None = None,
+        flush: bool = True,
+    ) -> int:
         """Fire the case's due timers; return how many fired."""
         if case.status != "active":
             return 0
@@ -169,8 +223,22 @@ class CaseRuntime:
             NewEntry("timer_fired", actor, t.element_id, {"name": t.name, "due_at": t.due_at.isoformat()})
             for t in fired
         ]
-        self._save(session, case, instance, now, entries)
+        self._save(session, case, instance, now, entries, derived=derived, flush=flush)
         return len(fired)
+
+    def fire_timers_of(self, session: Session, cases: Iterable[Case], now: datetime, actor: str) -> int:
+        """Fire the due timers of many cases in the caller's transaction: derived rows are read in
+        one query per table and written in one flush (a lost race fails the whole batch)."""
+        batch = [case for case in cases if case.status == "active"]
+        derived = load_derived(session, [case.id for case in batch], with_buffered=True)
+        fired = sum(
+            self.fire_timers(session, case, now, actor, derived=derived[case.id], flush=False)
+            for case in batch
+        )
+        # the new rows (history, tasks, waits) as plain multi-row INSERTs, then the case updates
+        insert_new_in_bulk(session)
+        session.flush()  # raises StaleDataError when another step won a race on any of the cases
+        return fired
 
     def retry(
         self, session: Session, case: Case, actor: str, now: datetime, variables: Mapping[str, Any] | None
@@ -213,6 +281,8 @@ class CaseRuntime:
         now: datetime,
         entries: list[NewEntry],
         status: str | None = None,
+        derived: DerivedRows | None = None,
+        flush: bool = True,
     ) -> None:
         snapshot = instance.snapshot()
         previous_status, previous_stage = case.status, case.stage
@@ -238,8 +308,10 @@ class CaseRuntime:
 
         entries = list(entries)
         entries += self._outbox(session, case, instance, now)
-        entries += self._sync_tasks(session, case, snapshot, now)
-        self._sync_waits(session, case, snapshot)
+        if derived is None:  # read after the step's own changes (e.g. the task it just completed)
+            derived = load_derived(session, [case.id])[case.id]
+        entries += self._sync_tasks(session, case, snapshot, now, derived)
+        self._sync_waits(session, case, snapshot, derived)
         if case.stage != previous_stage and case.stage is not None:
             entries.append(
                 NewEntry("stage_entered", "system", None, {"from": previous_stage, "to": case.stage})
@@ -250,7 +322,11 @@ class CaseRuntime:
                 data["error"] = {"message": snapshot.error.message, "element_id": snapshot.error.element_id}
             entries.append(NewEntry(f"case_{case.status}", "system", case.error_element_id, data))
         append(session, case, entries, now)
-        session.flush()  # raises StaleDataError when another step won the race
+        if derived.has_buffered is False:  # nothing buffered to deliver or drop
+            if flush:
+                session.flush()  # raises StaleDataError when another step won the race
+            return
+        session.flush()
         if case.status == "active":
             self._deliver_buffered(session, case, snapshot, now)
         elif case.status in ENDED:
@@ -298,17 +374,15 @@ class CaseRuntime:
         instance.service_calls.clear()
         return entries
 
-    def _sync_tasks(self, session: Session, case: Case, snapshot: Snapshot, now: datetime) -> list[NewEntry]:
+    def _sync_tasks(
+        self, session: Session, case: Case, snapshot: Snapshot, now: datetime, derived: DerivedRows
+    ) -> list[NewEntry]:
         entries = []
-        rows = {
-            t.id: t
-            for t in session.scalars(
-                select(HumanTask).where(HumanTask.case_id == case.id, HumanTask.status == "open")
-            )
-        }
+        rows = {task_id: t for task_id, t in derived.tasks.items() if t.status == "open"}
         wanted = {t.task_id: t for t in snapshot.open_tasks}
         for task_id, row in rows.items():
             if task_id not in wanted:
+                del derived.tasks[task_id]
                 row.status = "cancelled"
                 row.ended_at = now
                 entries.append(
@@ -323,23 +397,22 @@ class CaseRuntime:
                     due_at = now + isodate.parse_duration(task.due_in)
                 except (isodate.ISO8601Error, ValueError, OverflowError):
                     due_at = None
-            session.add(
-                HumanTask(
-                    id=task_id,
-                    case_id=case.id,
-                    element_id=task.element_id,
-                    title=task.title[:500],
-                    lane=task.lane or self.ctx.default_group,
-                    stage=task.stage or case.stage,
-                    priority=task.priority,
-                    form_file=task.form_file,
-                    status="open",
-                    due_at=due_at,
-                    due_sort=due_at or NO_DUE_DATE,
-                    created_at=now,
-                    loan_id=case.loan_id,
-                )
+            derived.tasks[task_id] = row = HumanTask(
+                id=task_id,
+                case_id=case.id,
+                element_id=task.element_id,
+                title=task.title[:500],
+                lane=task.lane or self.ctx.default_group,
+                stage=task.stage or case.stage,
+                priority=task.priority,
+                form_file=task.form_file,
+                status="open",
+                due_at=due_at,
+                due_sort=due_at or NO_DUE_DATE,
+                created_at=now,
+                loan_id=case.loan_id,
             )
+            session.add(row)
             entries.append(
                 NewEntry(
                     "task_created", "system", task.element_id, {"task_id": str(task_id), "lane": task.lane}
@@ -347,48 +420,43 @@ class CaseRuntime:
             )
         return entries
 
-    def _sync_waits(self, session: Session, case: Case, snapshot: Snapshot) -> None:
-        timers = {t.task_id: t for t in session.scalars(select(Timer).where(Timer.case_id == case.id))}
+    def _sync_waits(self, session: Session, case: Case, snapshot: Snapshot, derived: DerivedRows) -> None:
+        timers = derived.timers
         wanted_timers = {t.task_id: t for t in snapshot.timers}
-        for task_id, row in timers.items():
+        for task_id, row in list(timers.items()):
             if task_id not in wanted_timers:
+                del timers[task_id]
                 session.delete(row)
             elif row.due_at != wanted_timers[task_id].due_at:
                 row.due_at = wanted_timers[task_id].due_at
                 row.lease_owner = row.lease_until = None
         for task_id, timer in wanted_timers.items():
             if task_id not in timers:
-                session.add(
-                    Timer(
-                        case_id=case.id,
-                        task_id=task_id,
-                        element_id=timer.element_id,
-                        name=timer.name[:500],
-                        due_at=timer.due_at,
-                    )
+                timers[task_id] = Timer(
+                    case_id=case.id,
+                    task_id=task_id,
+                    element_id=timer.element_id,
+                    name=timer.name[:500],
+                    due_at=timer.due_at,
                 )
-        subs = {
-            (s.task_id, s.name): s
-            for s in session.scalars(
-                select(MessageSubscription).where(MessageSubscription.case_id == case.id)
-            )
-        }
+                session.add(timers[task_id])
+        subs = derived.subscriptions
         wanted_subs = {(m.task_id, m.name): m for m in snapshot.messages}
-        for key, sub in subs.items():
+        for key, sub in list(subs.items()):
             if key not in wanted_subs:
+                del subs[key]
                 session.delete(sub)
         for key, message in wanted_subs.items():
             if key not in subs:
-                session.add(
-                    MessageSubscription(
-                        case_id=case.id,
-                        task_id=message.task_id,
-                        element_id=message.element_id,
-                        name=message.name,
-                        correlation_value=case.loan_id,
-                        case_created_at=case.created_at,
-                    )
+                subs[key] = MessageSubscription(
+                    case_id=case.id,
+                    task_id=message.task_id,
+                    element_id=message.element_id,
+                    name=message.name,
+                    correlation_value=case.loan_id,
+                    case_created_at=case.created_at,
                 )
+                session.add(subs[key])
 
     def _deliver_buffered(self, session: Session, case: Case, snapshot: Snapshot, now: datetime) -> None:
         waiting = {m.name for m in snapshot.messages}

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -56,6 +56,24 @@ class CaseError(BaseModel):
     element_id: str | None
 
 
+class AmountsOwed(BaseModel):
+    """What the borrower owes on `as_of` (their local date), computed by the domain's
+    penalty-interest code from the case's figures. Money as decimal strings."""
+
+    as_of: date
+    days_past_due: int
+    bucket: str = Field(description="M1 | M2 | M3 | M3+ (or current)")
+    principal: str
+    interest: str
+    penalty: str
+    compound: str
+    fees: str
+    paid: dict[str, str] = Field(description="What payments settled, per component.")
+    total: str
+    cap_exceeded: bool = Field(description="Charges exceed the 24% a year that courts uphold.")
+    claimable_total: str = Field(description="The total after the cap check (what a claim may ask).")
+
+
 class CaseView(BaseModel):
     case_id: str
     loan_id: str
@@ -63,8 +81,13 @@ class CaseView(BaseModel):
     stage: str | None
     outcome: str | None
     definition: DefinitionRef
-    variables: dict[str, Any]
-    open_tasks: list[TaskView]
+    variables: dict[str, Any] = Field(
+        description="Case variables; personal data masked for callers who do not work the case."
+    )
+    amounts: AmountsOwed | None = Field(
+        default=None, description="Amounts owed now; null when the case carries no loan figures."
+    )
+    open_tasks: list[TaskView] = Field(description="Open tasks; a worker sees those of their lanes.")
     waiting: list[Waiting]
     error: CaseError | None = None
     created_at: datetime

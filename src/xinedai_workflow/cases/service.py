@@ -24,7 +24,7 @@ from ..history import service as history
 from ..history.service import Verification
 from ..idempotency import Answer, remember, replay
 from ..paging import decode_cursor, encode_cursor
-from .access import can_see, visible_cases, works_case
+from .access import can_see, visible_cases, visible_lanes, works_case
 from .runtime import CaseRuntime
 from .schemas import StartCase
 from .views import case_summary, case_view
@@ -89,8 +89,8 @@ class CaseService:
 
     def view(self, session: Session, principal: Principal, case: Case) -> dict[str, Any]:
         unmasked = works_case(session, principal, case)
-        lanes = None if (principal.reads_everything or principal.is_admin) else frozenset(principal.groups)
-        view = case_view(session, case, mask=not unmasked, visible_lanes=lanes)
+        lanes = visible_lanes(principal)
+        view = case_view(session, case, mask=not unmasked, visible_lanes=lanes, now=self.clock.now())
         if self.on_personal_data_read is not None:
             self.on_personal_data_read(session, principal, case, unmasked)
         return view

@@ -2,13 +2,21 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from datetime import date, datetime
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ..db.models import Case, HumanTask, MessageSubscription, Timer
+from ..domain.buckets import dpd_bucket
+from ..domain.interest import InterestError, compute_claim
 from ..domain.masking import mask_personal_data
+from ..domain.money import MoneyError
+
+DEFAULT_TIMEZONE = "Asia/Shanghai"
 
 
 def task_view(row: HumanTask) -> dict[str, Any]:
@@ -41,6 +49,75 @@ def case_summary(case: Case) -> dict[str, Any]:
     }
 
 
+def _borrower_today(variables: Mapping[str, Any], now: datetime) -> date:
+    borrower = variables.get("borrower")
+    name = borrower.get("timezone") if isinstance(borrower, Mapping) else None
+    try:
+        zone = ZoneInfo(name if isinstance(name, str) and name else DEFAULT_TIMEZONE)
+    except (ZoneInfoNotFoundError, ValueError):
+        zone = ZoneInfo(DEFAULT_TIMEZONE)
+    return now.astimezone(zone).date()
+
+
+def _payments(variables: Mapping[str, Any], due: date, as_of: date) -> list[dict[str, Any]]:
+    """Payments the diagram recorded in the variable `payments` ({paid_on | paid_at, amount})."""
+    found = []
+    raw = variables.get("payments")
+    for item in raw if isinstance(raw, list) else []:
+        if not isinstance(item, Mapping) or "amount" not in item:
+            continue
+        when = item.get("paid_on") or item.get("paid_at")
+        try:
+            paid_on = date.fromisoformat(str(when)[:10])
+        except ValueError:
+            continue
+        found.append({"paid_on": min(max(paid_on, due), as_of), "amount": item["amount"]})
+    return found
+
+
+def amounts_owed(variables: Mapping[str, Any], now: datetime) -> dict[str, Any] | None:
+    """What the borrower owes today (their local date), from the domain's penalty-interest code.
+
+    Needs the overdue event's figures (`overdue_principal`, `overdue_interest`, `annual_rate`,
+    `due_date`); optional `penalty_uplift`, `day_count_basis`, `fees` and `payments`. None when the
+    case does not carry them (e.g. a process that is not about an overdue loan).
+    """
+    if not all(k in variables for k in ("overdue_principal", "annual_rate", "due_date")):
+        return None
+    try:
+        due = date.fromisoformat(str(variables["due_date"])[:10])
+        as_of = max(_borrower_today(variables, now), due)
+        claim = compute_claim(
+            variables["overdue_principal"],
+            variables.get("overdue_interest", "0"),
+            due,
+            as_of,
+            variables["annual_rate"],
+            penalty_uplift=variables.get("penalty_uplift", "0.5"),
+            day_count_basis=int(variables.get("day_count_basis", 360)),
+            fees=variables.get("fees", "0"),
+            payments=_payments(variables, due, as_of),
+        )
+    except (InterestError, MoneyError, ValueError, TypeError, KeyError):
+        return None
+    outstanding = claim["outstanding"]
+    dpd = int(claim["days_overdue"])
+    return {
+        "as_of": as_of.isoformat(),
+        "days_past_due": dpd,
+        "bucket": dpd_bucket(dpd).value,
+        "principal": outstanding["principal"],
+        "interest": outstanding["interest"],
+        "penalty": outstanding["penalty"],
+        "compound": outstanding["compound"],
+        "fees": outstanding["fees"],
+        "paid": claim["paid"],
+        "total": outstanding["total"],
+        "cap_exceeded": claim["cap"]["exceeds"],
+        "claimable_total": claim["cap"]["capped_claim"],
+    }
+
+
 def waiting_of(session: Session, case: Case) -> list[dict[str, Any]]:
     waiting: list[dict[str, Any]] = [
         {"kind": "timer", "name": t.name, "due_at": t.due_at, "element_id": t.element_id}
@@ -60,26 +137,32 @@ def waiting_of(session: Session, case: Case) -> list[dict[str, Any]]:
     return waiting
 
 
-def open_tasks_of(session: Session, case: Case) -> list[HumanTask]:
-    return list(
-        session.scalars(
-            select(HumanTask)
-            .where(HumanTask.case_id == case.id, HumanTask.status == "open")
-            .order_by(HumanTask.priority.desc(), HumanTask.created_at)
-        )
-    )
+def open_tasks_of(session: Session, case: Case, lanes: frozenset[str] | None = None) -> list[HumanTask]:
+    """Open tasks of the case, highest priority and oldest due first; only `lanes` (None: all)."""
+    query = select(HumanTask).where(HumanTask.case_id == case.id, HumanTask.status == "open")
+    if lanes is not None:
+        query = query.where(HumanTask.lane.in_(sorted(lanes)))
+    order = (HumanTask.priority.desc(), HumanTask.due_sort, HumanTask.created_at, HumanTask.id)
+    return list(session.scalars(query.order_by(*order)))
 
 
 def case_view(
-    session: Session, case: Case, *, mask: bool, visible_lanes: frozenset[str] | None = None
+    session: Session,
+    case: Case,
+    *,
+    mask: bool,
+    visible_lanes: frozenset[str] | None = None,
+    now: datetime | None = None,
 ) -> dict[str, Any]:
-    """The full case view. `visible_lanes` (None = all) limits which open tasks are listed."""
-    tasks = [t for t in open_tasks_of(session, case) if visible_lanes is None or t.lane in visible_lanes]
+    """The full case view. `visible_lanes` (None = all) limits which open tasks are listed;
+    `now` (the injected clock) dates the amounts owed (an ended case: its end)."""
+    tasks = open_tasks_of(session, case, visible_lanes)
     variables = mask_personal_data(case.variables) if mask else case.variables
     view = case_summary(case)
     view.update(
         {
             "variables": variables,
+            "amounts": amounts_owed(case.variables, case.ended_at or now or case.updated_at),
             "open_tasks": [task_view(t) for t in tasks],
             "waiting": waiting_of(session, case),
             "error": {"message": case.error_message, "element_id": case.error_element_id}

@@ -44,7 +44,7 @@ class DefinitionRegistry:
                 self._cache.popitem(last=False)
 
     def latest(self, session: Session, key: str) -> ProcessDefinition:
-        row = repository.latest_version(session, key)
-        if row is None:
+        version_id = repository.latest_version_id(session, key)
+        if version_id is None:
             raise NotFound(f"no process with key {key!r} is deployed", code="unknown_process")
-        return self.get(session, row.id)
+        return self.get(session, version_id)

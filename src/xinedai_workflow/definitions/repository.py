@@ -19,6 +19,16 @@ def latest_version(session: Session, key: str) -> ProcessVersion | None:
     ).first()
 
 
+def latest_version_id(session: Session, key: str) -> int | None:
+    """The id of the key's newest version (one indexed lookup; no files loaded with it)."""
+    return session.scalar(
+        select(ProcessVersion.id)
+        .where(ProcessVersion.key == key)
+        .order_by(ProcessVersion.version.desc())
+        .limit(1)
+    )
+
+
 def get_version(session: Session, key: str, version: int) -> ProcessVersion | None:
     return session.scalars(
         select(ProcessVersion).where(ProcessVersion.key == key, ProcessVersion.version == version)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import mimetypes
 from typing import Annotated
 
-from fastapi import APIRouter, File, Form, Query, UploadFile
+from fastapi import APIRouter, File, Form, Path, Query, UploadFile
 from fastapi.responses import JSONResponse, Response
 
 from ..api.deps import DefinitionReader, Deployer, ServicesDep
@@ -94,7 +94,11 @@ def list_definitions(
 
 @router.get("/{key}/versions/{version}/files/{name:path}", response_class=Response)
 def get_file(
-    services: ServicesDep, _principal: DefinitionReader, key: str, version: int, name: str
+    services: ServicesDep,
+    _principal: DefinitionReader,
+    key: Annotated[str, Path(max_length=200)],
+    version: Annotated[int, Path(ge=1, le=2_147_483_647)],  # the column is a 32-bit integer
+    name: Annotated[str, Path(max_length=200)],
 ) -> Response:
     """The file as deployed (byte-identical)."""
     with services.db.read() as session:

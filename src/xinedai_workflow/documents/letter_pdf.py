@@ -317,17 +317,20 @@ def render_demand_letter_pdf(
     context: Mapping[str, Any],
     template_text: str | None = None,
     *,
+    body_text: str | None = None,
     font_path: str | None = None,
     embed_fonts: bool = True,
 ) -> bytes:
     """Render the demand letter to PDF bytes (A4, deterministic for equal input).
 
     ``context`` is the ``demand_letter.txt.j2`` context; ``template_text`` defaults to that file
-    under ``processes/templates``.
+    under ``processes/templates``. ``body_text`` is the body already rendered with ``for_pdf``
+    (the process renders it with the templates of the case's own version); then no template is read.
     """
     fonts = resolve_fonts(font_path, embed=embed_fonts)
     styles = _styles(fonts)
-    body_text = render_string(template_text or _default_template(), {**context, "for_pdf": True})
+    if body_text is None:
+        body_text = render_string(template_text or _default_template(), {**context, "for_pdf": True})
     reference = _text(context, "letter_no")
     signer = _text(context, "bank_name", "某银行") + _text(context, "bank_branch")
     when = cn_date_filter(context["letter_date"]) if context.get("letter_date") else ""

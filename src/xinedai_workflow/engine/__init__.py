@@ -1,6 +1,7 @@
 """The only package that imports SpiffWorkflow: parsing, validation, sandbox, serialization, runtime."""
 
 from . import engine_time as _engine_time  # noqa: F401  (rebinds the timers' clock on import)
+from . import spiff_fixes as _spiff_fixes  # noqa: F401  (parser fixes, applied on import)
 from .bundle import ParsedBundle, ParsedProcess, content_sha256, load_process_specs, parse_bundle
 from .problems import BundleInvalid, Problem
 from .runtime import (

@@ -13,7 +13,7 @@ import json
 import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from SpiffWorkflow.bpmn import BpmnEvent, BpmnWorkflow
@@ -122,6 +122,9 @@ class Snapshot:
     error: EngineError | None = None
 
 
+ACTIVE = TaskState.READY | TaskState.WAITING | TaskState.STARTED
+
+
 class TaskNotReady(Exception):
     """The task is not open (completed, cancelled, or unknown to this case)."""
 
@@ -138,6 +141,8 @@ class RuntimeContext:
     limits: SandboxLimits = field(default_factory=SandboxLimits)
     service_operations: frozenset[str] = frozenset()
     default_group: str = "collectors"
+    # Helpers that need the files of the case's pinned version (e.g. rendering its templates).
+    version_helpers: Callable[[ProcessDefinition], Mapping[str, Any]] | None = None
 
 
 def _parse_due(value: Any) -> datetime | None:
@@ -163,7 +168,8 @@ class EngineInstance:
         self.ctx = ctx
         self.service_calls: list[ServiceCall] = []
         self.error: EngineError | None = None
-        environment = SandboxEnvironment(ctx.helpers, ctx.limits)
+        helpers = {**ctx.helpers, **(ctx.version_helpers(definition) if ctx.version_helpers else {})}
+        environment = SandboxEnvironment(helpers, ctx.limits)
         environment.service_handler = self._call_service
         # The script engine is not serialized: it is attached on every start and load.
         workflow.script_engine = PythonScriptEngine(environment=environment)
@@ -234,30 +240,47 @@ class EngineInstance:
 
         self._step(now, action)
 
-    def waiting_message_tasks(self, name: str) -> list[Task]:
-        tasks = []
-        for task in self._waiting_event_tasks():
-            for definition in event_definitions(task.task_spec):
-                if isinstance(definition, _MessageDefinition) and definition.name == name:
-                    tasks.append(task)
-        return tasks
+    def _message_catchers(self, name: str) -> list[Any]:
+        """Message definitions catching `name`: waiting events and event-subprocess start events."""
+        found = [
+            definition
+            for task in self._waiting_event_tasks()
+            for definition in event_definitions(task.task_spec)
+            if isinstance(definition, _MessageDefinition) and definition.name == name
+        ]
+        found += [definition for _id, _element, definition in self._triggers() if definition.name == name]
+        return found
+
+    def _triggers(self) -> list[tuple[uuid.UUID, str, Any]]:
+        """Message start events of the top process's event subprocesses.
+
+        SpiffWorkflow creates such an event subprocess only when its message arrives, so no task
+        waits for it; we report each as a standing subscription with a stable id.
+        """
+        out = []
+        for name in getattr(self.workflow.spec.start, "trigger_specs", None) or []:
+            sub_spec = self.workflow.subprocess_specs.get(name)
+            for start in getattr(sub_spec, "bpmn_start_events", None) or []:
+                for definition in event_definitions(start):
+                    if isinstance(definition, _MessageDefinition):
+                        stable = uuid.uuid5(self.workflow.task_tree.id, f"{name}:{definition.name}")
+                        out.append((stable, start.bpmn_id, definition))
+        return out
 
     def deliver_message(
         self, name: str, payload: Mapping[str, Any], correlation: Mapping[str, Any], now: datetime
     ) -> bool:
         """Deliver a message; False (and nothing changed) when no wait state catches it."""
-        waiting = self.waiting_message_tasks(name)
-        if not waiting:
+        catchers = self._message_catchers(name)
+        if not catchers:
             return False
         body = {**correlation, **payload}
         correlations: dict[str, Any] = {}
-        for task in waiting:
-            for definition in event_definitions(task.task_spec):
-                if isinstance(definition, _MessageDefinition) and definition.name == name:
-                    for prop in definition.correlation_properties or []:
-                        for key in prop.correlation_keys:
-                            value = body.get(prop.retrieval_expression, body.get(prop.name))
-                            correlations.setdefault(key, {})[prop.name] = value
+        for definition in catchers:
+            for prop in definition.correlation_properties or []:
+                for key in prop.correlation_keys:
+                    value = body.get(prop.retrieval_expression, body.get(prop.name))
+                    correlations.setdefault(key, {})[prop.name] = value
         event = BpmnEvent(MessageEventDefinition(name), payload=body, correlations=correlations)
         caught = True
 
@@ -275,7 +298,9 @@ class EngineInstance:
         """Fire every timer due at `now`; return the ones that fired."""
         due = [t for t in self.snapshot_timers() if t.due_at <= now]
         if due:
-            self._step(now, self.workflow.refresh_timers)
+            # SpiffWorkflow fires only once the due time has *passed* (strict <); a timer due
+            # exactly at `now` is due for us (and for the worker's lease query), so step just after.
+            self._step(now + timedelta(microseconds=1), self.workflow.refresh_timers)
         still = {t.task_id for t in self.snapshot_timers() if t.due_at <= now}
         return [t for t in due if t.task_id not in still]
 
@@ -324,10 +349,14 @@ class EngineInstance:
                         timers.append(WaitingTimer(task.id, task.task_spec.bpmn_id, name, due))
         return timers
 
-    def _open_user_tasks(self) -> list[OpenUserTask]:
+    def _open_user_tasks(self, ready: list[Task] | None = None) -> list[OpenUserTask]:
         out = []
-        for task in self.workflow.get_tasks(state=TaskState.READY, manual=True):
+        if ready is None:
+            ready = self.workflow.get_tasks(state=TaskState.READY)
+        for task in ready:
             spec = task.task_spec
+            if not spec.manual:
+                continue
             props = user_task_properties(spec)
             try:
                 priority = int(props.get("priority", 0))
@@ -363,10 +392,11 @@ class EngineInstance:
             current = self.workflow.get_task_from_id(parent_id) if parent_id is not None else None
         return marks
 
-    def current_stage(self) -> str | None:
+    def current_stage(self, active: list[Task] | None = None) -> str | None:
         """The mark of the innermost active marked element (None when nothing marked is active)."""
         best: tuple[int, float, str] | None = None
-        active = self.workflow.get_tasks(state=TaskState.READY | TaskState.WAITING | TaskState.STARTED)
+        if active is None:
+            active = self.workflow.get_tasks(state=ACTIVE)
         for task in active:
             marks = self._marks(task)
             if not marks:
@@ -379,17 +409,42 @@ class EngineInstance:
                 best = key
         return best[2] if best else None
 
-    def variables(self) -> dict[str, Any]:
-        source = self.workflow.last_task or self.workflow.task_tree
-        data = dict(source.data)
+    def variables(self, live: list[Task] | None = None) -> dict[str, Any]:
+        """The data the case holds now: its open and waiting tokens (newest wins), then data objects.
+
+        With event subprocesses several tokens run side by side and the last task to run may be
+        a short-lived handler; the waiting tokens hold the process's current data. When nothing is
+        open (ended cases) the last task's data is used. `live`: the active and errored tasks.
+        """
+        if live is None:
+            live = self.workflow.get_tasks(state=ACTIVE | TaskState.ERROR)
+        sources = sorted(live, key=lambda t: t.last_state_change or 0.0)
+        if self.workflow.last_task is not None:
+            sources.insert(0, self.workflow.last_task)
+        data: dict[str, Any] = dict(self.workflow.task_tree.data)
+        for task in sources or [self.workflow.task_tree]:
+            data.update(task.data)
         data.update({k: v for k, v in self.workflow.data.items() if k != "data_objects"})
+        data.update(self.workflow.data.get("data_objects") or {})
         return data
 
     def is_completed(self) -> bool:
         return bool(self.workflow.completed)
 
+    def _waiting_messages(self) -> list[WaitingMessage]:
+        waiting = [
+            WaitingMessage(t.id, t.task_spec.bpmn_id, d.name)
+            for t in self._waiting_event_tasks()
+            for d in event_definitions(t.task_spec)
+            if isinstance(d, _MessageDefinition)
+        ]
+        return waiting + [WaitingMessage(i, element, d.name) for i, element, d in self._triggers()]
+
     def snapshot(self) -> Snapshot:
-        errored = bool(self.workflow.get_tasks(state=TaskState.ERROR))
+        # one walk of the task tree (each get_tasks call walks all of it, completed tasks included)
+        live = self.workflow.get_tasks(state=ACTIVE | TaskState.ERROR)
+        errored = any(task.has_state(TaskState.ERROR) for task in live)
+        active = [task for task in live if task.has_state(ACTIVE)]
         if self.error is not None or errored:
             status = "error"
         elif self.workflow.completed:
@@ -398,17 +453,12 @@ class EngineInstance:
             status = "active"
         return Snapshot(
             status=status,
-            stage=self.current_stage(),
-            open_tasks=self._open_user_tasks() if status != "completed" else [],
-            timers=self.snapshot_timers() if status != "completed" else [],
-            messages=[
-                WaitingMessage(t.id, t.task_spec.bpmn_id, d.name)
-                for t in self._waiting_event_tasks()
-                for d in event_definitions(t.task_spec)
-                if isinstance(d, _MessageDefinition)
-            ]
+            stage=self.current_stage(active),
+            open_tasks=self._open_user_tasks([t for t in active if t.has_state(TaskState.READY)])
             if status != "completed"
             else [],
-            variables=self.variables(),
+            timers=self.snapshot_timers() if status != "completed" else [],
+            messages=self._waiting_messages() if status != "completed" else [],
+            variables=self.variables(live),
             error=self.error,
         )

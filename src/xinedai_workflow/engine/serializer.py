@@ -2,6 +2,10 @@
 
 SpiffWorkflow embeds the whole spec in every serialized workflow and restores it on every load; we
 store it once per definition version and hand the cached spec objects back in when loading.
+
+Loading is also faster than SpiffWorkflow's own: typed values (Decimal, dates, UUIDs, ...) are
+restored by the JSON parser as it meets them, so the task data of a long-lived case (hundreds of
+tasks, each with a data delta) is not walked a second time in Python looking for them.
 """
 
 from __future__ import annotations
@@ -14,11 +18,20 @@ from typing import Any
 from uuid import UUID
 
 from SpiffWorkflow.bpmn.serializer import BpmnWorkflowSerializer
-from SpiffWorkflow.bpmn.serializer.default.workflow import BpmnWorkflowConverter
+from SpiffWorkflow.bpmn.serializer.default.workflow import BpmnWorkflowConverter, TaskConverter
 from SpiffWorkflow.bpmn.serializer.workflow import VERSION
 from SpiffWorkflow.bpmn.specs import BpmnProcessSpec
+from SpiffWorkflow.bpmn.specs.mixins.events.event_types import CatchingEvent
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
+from SpiffWorkflow.task import Task
+from SpiffWorkflow.util.deep_merge import DeepMerge
+from SpiffWorkflow.util.task import TaskState
+
+# Typed values in task and workflow data; the parser restores these. Any other tagged object met
+# outside the workflow's structure makes the load take SpiffWorkflow's full restore path.
+VALUE_TYPENAMES = frozenset({"Decimal", "date", "datetime", "timedelta", "UUID"})
+STRUCTURE_TYPENAMES = frozenset({"Task", "BpmnWorkflow", "BpmnSubWorkflow"})
 
 
 class SpecFreeWorkflowConverter(BpmnWorkflowConverter):
@@ -54,9 +67,36 @@ class SpecFreeWorkflowConverter(BpmnWorkflowConverter):
         return workflow
 
 
-def _build_serializer() -> BpmnWorkflowSerializer:
+class PreRestoredTaskConverter(TaskConverter):
+    """SpiffWorkflow's task converter for data whose typed values the JSON parser already restored."""
+
+    def from_dict(self, dct: dict[str, Any], workflow: Any) -> Task:
+        task_spec = workflow.spec.task_specs.get(dct["task_spec"])
+        task = self.target_class(workflow, task_spec, state=dct["state"], id=UUID(dct["id"]))
+        task._parent = UUID(dct["parent"]) if dct["parent"] is not None else None
+        task._children = [UUID(child) for child in dct["children"]]
+        task.last_state_change = dct["last_state_change"]
+        task.triggered = dct["triggered"]
+        task.internal_data = dct["internal_data"]  # restored by the parser, like the data
+        if isinstance(task_spec, CatchingEvent) and task.has_state(TaskState.WAITING):
+            task.workflow.top_workflow.event_manager.add_task(task)
+        delta = dct.get("delta")
+        if delta and task.parent is not None:
+            data = DeepMerge.merge({}, task.parent.data)
+            data.update(delta.get("updates", {}))
+            for key in delta.get("deletions", {}):
+                data.pop(key, None)
+        else:
+            data = dct["data"]
+        task.data = data
+        return task
+
+
+def _build_serializer(pre_restored: bool = False) -> BpmnWorkflowSerializer:
     config = dict(SPIFF_CONFIG)
     config[BpmnWorkflow] = SpecFreeWorkflowConverter
+    if pre_restored:
+        config[Task] = PreRestoredTaskConverter
     registry = BpmnWorkflowSerializer.configure(config)
     registry.register(Decimal, lambda v: {"value": str(v)}, lambda v: Decimal(v["value"]), typename="Decimal")
     registry.register(
@@ -69,11 +109,32 @@ def _build_serializer() -> BpmnWorkflowSerializer:
 _local = threading.local()
 
 
-def _serializer() -> BpmnWorkflowSerializer:
-    serializer = getattr(_local, "serializer", None)
+def _serializer(pre_restored: bool = False) -> BpmnWorkflowSerializer:
+    name = "pre_restored" if pre_restored else "standard"
+    serializer = getattr(_local, name, None)
     if serializer is None:
-        serializer = _local.serializer = _build_serializer()
+        serializer = _build_serializer(pre_restored)
+        setattr(_local, name, serializer)
     return serializer
+
+
+class _UnknownTypedValue(Exception):
+    pass
+
+
+def _parse_restoring_values(state: str, serializer: BpmnWorkflowSerializer) -> dict[str, Any]:
+    registry = serializer.registry
+
+    def restore_value(dct: dict[str, Any]) -> Any:
+        typename = dct.get("typename")
+        if typename is None or typename in STRUCTURE_TYPENAMES:
+            return dct
+        if typename in VALUE_TYPENAMES:
+            return registry.restore(dct)
+        raise _UnknownTypedValue(typename)
+
+    parsed: dict[str, Any] = json.loads(state, object_hook=restore_value)
+    return parsed
 
 
 def dump_workflow(workflow: BpmnWorkflow) -> str:
@@ -85,8 +146,12 @@ def load_workflow(
     state: str, spec: BpmnProcessSpec, subprocess_specs: dict[str, BpmnProcessSpec]
 ) -> BpmnWorkflow:
     """Restore a workflow from `dump_workflow` output with the (cached) specs of its version."""
-    serializer = _serializer()
-    dct = json.loads(state)
+    serializer = _serializer(pre_restored=True)
+    try:
+        dct = _parse_restoring_values(state, serializer)
+    except _UnknownTypedValue:  # e.g. an event object in internal data: restore the slow, general way
+        serializer = _serializer()
+        dct = json.loads(state)
     version = dct.get(serializer.VERSION_KEY)
     if version != VERSION:
         raise ValueError(f"stored workflow has serializer version {version!r}, expected {VERSION!r}")

@@ -10,6 +10,12 @@ from .problems import Problem
 
 MAX_XML_BYTES = 5 * 1024 * 1024
 _DOCTYPE = re.compile(rb"<!\s*(DOCTYPE|ENTITY)", re.IGNORECASE)
+XINCLUDE = "{http://www.w3.org/2001/XInclude}"
+# an encoding other than UTF-8 could spell "<!DOCTYPE" in bytes the check above does not see
+_DECLARED_ENCODING = re.compile(
+    rb"^(?:\xef\xbb\xbf)?\s*<\?xml[^>]*encoding\s*=\s*[\"']([A-Za-z0-9._-]+)[\"']"
+)
+_UTF8 = {b"utf-8", b"utf8", b"us-ascii", b"ascii"}
 
 
 def _parser() -> etree.XMLParser:
@@ -33,7 +39,12 @@ def parse_untrusted_xml(content: bytes, filename: str) -> tuple[etree._ElementTr
     head = content.lstrip()[:4].lower()
     if not content.strip():
         return None, [Problem(filename, None, None, "file is empty")]
-    if head.startswith((b"\xff\xfe", b"\xfe\xff")) or b"\x00" in content[:200]:
+    declared = _DECLARED_ENCODING.match(content)
+    if (
+        head.startswith((b"\xff\xfe", b"\xfe\xff"))
+        or b"\x00" in content[:200]
+        or (declared is not None and declared.group(1).lower() not in _UTF8)
+    ):
         return None, [Problem(filename, 1, None, "only UTF-8 XML is accepted")]
     match = _DOCTYPE.search(content)
     if match:
@@ -49,6 +60,9 @@ def parse_untrusted_xml(content: bytes, filename: str) -> tuple[etree._ElementTr
     for node in tree.iter():
         if isinstance(node, etree._Entity):
             return None, [Problem(filename, node.sourceline, None, "entities are not allowed")]
+        # never expanded here, but a later reader of the stored file might: refuse it outright
+        if isinstance(node.tag, str) and node.tag.startswith(XINCLUDE):
+            return None, [Problem(filename, node.sourceline, None, "XInclude is not allowed")]
     return tree, []
 
 

@@ -89,7 +89,10 @@ def verify(session: Session, case: Case) -> Verification:
     count = 0
     expected_seq = 1
     rows = session.scalars(
-        select(HistoryEntry).where(HistoryEntry.case_id == case.id).order_by(HistoryEntry.seq)
+        select(HistoryEntry)
+        .where(HistoryEntry.case_id == case.id)
+        .order_by(HistoryEntry.seq)
+        .execution_options(yield_per=500)
     )
     for row in rows:
         count += 1
@@ -112,8 +115,10 @@ def verify(session: Session, case: Case) -> Verification:
             return Verification(False, count, row.seq, "entry content does not match its hash")
         prev = row.hash
         expected_seq += 1
-    if count != case.history_seq or prev != (case.history_head or GENESIS):
-        return Verification(
-            False, count, count + 1 if count < case.history_seq else count, "chain head mismatch"
-        )
+    if count < case.history_seq:
+        return Verification(False, count, count + 1, f"entries {count + 1}..{case.history_seq} are missing")
+    if count > case.history_seq:
+        return Verification(False, count, case.history_seq + 1, "entries after the case's recorded head")
+    if prev != (case.history_head or GENESIS):
+        return Verification(False, count, count or None, "the last entry is not the case's recorded head")
     return Verification(True, count)

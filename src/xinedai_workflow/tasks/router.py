@@ -1,4 +1,8 @@
-"""/api/v1/tasks: the inbox."""
+"""/api/v1/tasks: the inbox.
+
+Roles: collector, legal, mediator and supervisor work the tasks of their lanes (`groups`);
+auditors read every task; admins do everything. A task outside the caller's lanes answers 404.
+"""
 
 from __future__ import annotations
 
@@ -38,7 +42,7 @@ def list_tasks(
 
 @router.get("/counts", response_model=TaskCounts)
 def task_counts(services: ServicesDep, principal: TaskReader) -> TaskCounts:
-    """Counts for the inbox badges."""
+    """Counts for the inbox badges: mine, unassigned, all, overdue, per group and per stage."""
     return TaskCounts.model_validate(services.tasks.counts(principal))
 
 
@@ -50,16 +54,19 @@ def get_task(task_id: uuid.UUID, services: ServicesDep, principal: TaskReader) -
 
 @router.post("/{task_id}/claim", response_model=TaskView)
 def claim(task_id: uuid.UUID, services: ServicesDep, principal: TaskWorker) -> TaskView:
+    """Claim an open task; of simultaneous claims exactly one wins, the others get 409."""
     return TaskView.model_validate(services.tasks.claim(principal, task_id))
 
 
 @router.post("/{task_id}/unclaim", response_model=TaskView)
 def unclaim(task_id: uuid.UUID, services: ServicesDep, principal: TaskWorker) -> TaskView:
+    """Give the task back (its assignee, or a supervisor of its lane)."""
     return TaskView.model_validate(services.tasks.unclaim(principal, task_id))
 
 
 @router.post("/{task_id}/assign", response_model=TaskView)
 def assign(task_id: uuid.UUID, body: AssignTask, services: ServicesDep, principal: Supervisor) -> TaskView:
+    """(Re)assign a task of the supervisor's lanes to any user."""
     return TaskView.model_validate(services.tasks.assign(principal, task_id, body.user))
 
 
@@ -67,5 +74,9 @@ def assign(task_id: uuid.UUID, body: AssignTask, services: ServicesDep, principa
 def complete(
     task_id: uuid.UUID, body: CompleteTask, services: ServicesDep, principal: TaskWorker
 ) -> CaseView:
-    """Complete a claimed task with form data; answers the case after the engine advanced."""
+    """Complete a claimed task with form data; answers the case after the engine advanced.
+
+    The data is validated against the task's JSON Schema on the server (422 lists each field);
+    a task not claimed, claimed by someone else, or already ended (a timer or a payment
+    interrupted it) answers 409 and nothing changes."""
     return CaseView.model_validate(services.tasks.complete(principal, task_id, body.data))

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from ..api_types import JsonObject, LongKey
-from ..cases.schemas import TaskView
+from ..cases.schemas import AmountsOwed, DefinitionRef, TaskView, Waiting
 
 
 class TaskPage(BaseModel):
@@ -15,38 +16,65 @@ class TaskPage(BaseModel):
     next_cursor: str | None
 
 
+class Activity(BaseModel):
+    seq: int
+    at: datetime
+    actor: str
+    action: str
+    element_id: str | None
+
+
 class CaseBrief(BaseModel):
+    """What a collector needs from the case to act on the task."""
+
     case_id: str
     loan_id: str
     status: str
     stage: str | None
-    definition: dict[str, Any]
-    borrower: dict[str, Any] | None = None
-    amounts: dict[str, Any] = Field(default_factory=dict)
+    definition: DefinitionRef
+    borrower: dict[str, Any] | None = Field(
+        default=None, description="Masked unless the caller works the task's lane."
+    )
+    figures: dict[str, Any] = Field(
+        default_factory=dict, description="The loan's figures as the overdue event reported them."
+    )
+    amounts: AmountsOwed | None = Field(default=None, description="Amounts owed today.")
     days_past_due: int | None = None
+    flags: dict[str, Any] = Field(
+        default_factory=dict, description="plan_kept, dispute_open, unreachable, contact_opt_outs."
+    )
+    waiting: list[Waiting] = Field(default_factory=list)
+    recent_activity: list[Activity] = Field(default_factory=list, description="The latest history entries.")
 
 
 class TaskDetail(TaskView):
     form: dict[str, Any] | None = Field(description="The task's JSON Schema form (validated on complete).")
     ui_schema: dict[str, Any] | None = None
-    instructions: str | None = Field(description="Rendered call script / guidance.")
+    instructions: str | None = Field(
+        description="Rendered call script / guidance (with the case variables and `amounts_owed`)."
+    )
+    claimed_at: datetime | None = None
     case: CaseBrief
 
 
 class AssignTask(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    user: LongKey
+    user: LongKey = Field(description="The user id (`sub`) who gets the task.")
 
 
 class CompleteTask(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    data: JsonObject = Field(default_factory=dict)
+    data: JsonObject = Field(default_factory=dict, description="The form data (validated on the server).")
 
 
 class TaskCounts(BaseModel):
+    """Badge counts over the caller's visible open tasks."""
+
     assigned_to_me: int
     unassigned: int
     any: int
+    overdue: int = Field(description="Open tasks past their due time.")
     by_group: dict[str, int]
+    by_stage: dict[str, int]

@@ -7,42 +7,71 @@ from collections.abc import Callable, Iterable
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, func, or_, select, true, update
+from sqlalchemy import ColumnElement, Select, and_, func, or_, select, update
+from sqlalchemy import case as when
 from sqlalchemy.orm import Session
 
 from ..auth.principal import Principal
+from ..cases.access import visible_tasks, works_task
 from ..cases.runtime import CaseRuntime
 from ..cases.service import CaseService
-from ..cases.views import task_view
+from ..cases.views import amounts_owed, task_view, waiting_of
 from ..clock import Clock
-from ..db.models import Case, HumanTask
+from ..db.models import Case, HistoryEntry, HumanTask
 from ..db.retry import write_with_retry
 from ..db.session import Database
 from ..definitions.registry import DefinitionRegistry
 from ..domain.masking import mask_personal_data
-from ..errors import Conflict, Invalid, NotFound
+from ..errors import Conflict, Invalid, NotFound, ServiceError
 from ..forms import render_instructions, schema_errors
+from ..history.access_log import AccessLog
 from ..history.service import NewEntry, append
 from ..paging import decode_cursor, encode_cursor
 
-AMOUNT_KEYS = (
+# the loan's figures as the overdue event reported them
+FIGURE_KEYS = (
     "principal",
     "overdue_principal",
     "overdue_interest",
     "overdue_amount",
     "annual_rate",
-    "balance",
+    "due_date",
 )
-PersonalDataHook = Callable[[Session, Principal, Case, bool], None]
+# case flags a collector must know before contacting the borrower
+FLAG_KEYS = ("plan_kept", "dispute_open", "unreachable", "contact_opt_outs")
+RECENT_ACTIVITY = 10
+INBOX_ORDER = (HumanTask.priority.desc(), HumanTask.due_sort, HumanTask.created_at, HumanTask.id)
 
 
-def visible_task_clause(principal: Principal) -> ColumnElement[bool]:
-    if principal.is_admin or principal.has("auditor"):
-        return true()
-    conditions = [HumanTask.assignee == principal.sub, HumanTask.completed_by == principal.sub]
-    if principal.groups:
-        conditions.append(HumanTask.lane.in_(sorted(principal.groups)))
-    return or_(*conditions)
+def _after(cursor: str | None) -> ColumnElement[bool] | None:
+    """The keyset condition "after this row" in inbox order (priority desc, due, created, id)."""
+    after = decode_cursor(cursor, 4)
+    if after is None:
+        return None
+    try:
+        prio, due, created, last = (
+            int(after[0]),
+            datetime.fromisoformat(str(after[1])),
+            datetime.fromisoformat(str(after[2])),
+            uuid.UUID(str(after[3])),
+        )
+    except (TypeError, ValueError) as err:
+        raise Invalid("cursor is not valid", details=[{"field": "cursor", "message": "malformed"}]) from err
+    if due.tzinfo is None or created.tzinfo is None:
+        raise Invalid("cursor is not valid", details=[{"field": "cursor", "message": "malformed"}])
+    same_prio = HumanTask.priority == prio
+    same_due = and_(same_prio, HumanTask.due_sort == due)
+    return or_(
+        HumanTask.priority < prio,
+        and_(same_prio, HumanTask.due_sort > due),
+        and_(same_due, HumanTask.created_at > created),
+        and_(same_due, HumanTask.created_at == created, HumanTask.id > last),
+    )
+
+
+# Called inside a completion's unit of work before the engine step (the compliance contact
+# guard): records the contact the task reports, or returns the refusal to commit and raise.
+ContactGuard = Callable[[Session, Principal, Case, HumanTask, dict[str, Any], datetime], ServiceError | None]
 
 
 class TaskService:
@@ -56,7 +85,8 @@ class TaskService:
         cases: CaseService,
         clock: Clock,
         reserved_names: Iterable[str] = (),
-        on_personal_data_read: PersonalDataHook | None = None,
+        access_log: AccessLog | None = None,
+        contact_guard: ContactGuard | None = None,
     ) -> None:
         self.db = db
         self.registry = registry
@@ -64,26 +94,27 @@ class TaskService:
         self.cases = cases
         self.clock = clock
         self.reserved = frozenset(reserved_names)
-        self.on_personal_data_read = on_personal_data_read
+        self.access_log = access_log
+        self.contact_guard = contact_guard
 
     # -- reading ------------------------------------------------------------------------------
     def _task(self, session: Session, principal: Principal, task_id: uuid.UUID) -> HumanTask:
         task = session.scalars(
-            select(HumanTask).where(HumanTask.id == task_id, visible_task_clause(principal))
+            select(HumanTask).where(HumanTask.id == task_id, visible_tasks(principal))
         ).first()
         if task is None:
             raise NotFound(f"task {task_id} not found")
         return task
 
-    def _filtered(
-        self,
+    @staticmethod
+    def _open_tasks(
         principal: Principal,
         assigned: str,
         group: str | None,
         case_id: uuid.UUID | None,
         stage: str | None,
-    ) -> Any:
-        query = select(HumanTask).where(HumanTask.status == "open", visible_task_clause(principal))
+    ) -> Select[Any]:
+        query = select(HumanTask).where(HumanTask.status == "open", visible_tasks(principal))
         if assigned == "me":
             query = query.where(HumanTask.assignee == principal.sub)
         elif assigned == "unassigned":
@@ -107,113 +138,124 @@ class TaskService:
         limit: int,
         cursor: str | None,
     ) -> dict[str, Any]:
-        query = self._filtered(principal, assigned, group, case_id, stage)
-        after = decode_cursor(cursor, 4)
+        """The caller's visible open tasks, highest priority first, then the earliest due date."""
+        query = self._open_tasks(principal, assigned, group, case_id, stage)
+        after = _after(cursor)
         if after is not None:
-            try:
-                prio, due, created, last = (
-                    int(after[0]),
-                    datetime.fromisoformat(after[1]),
-                    datetime.fromisoformat(after[2]),
-                    uuid.UUID(str(after[3])),
-                )
-            except (TypeError, ValueError) as err:
-                raise Invalid(
-                    "cursor is not valid", details=[{"field": "cursor", "message": "malformed"}]
-                ) from err
-            query = query.where(
-                or_(
-                    HumanTask.priority < prio,
-                    and_(HumanTask.priority == prio, HumanTask.due_sort > due),
-                    and_(
-                        HumanTask.priority == prio, HumanTask.due_sort == due, HumanTask.created_at > created
-                    ),
-                    and_(
-                        HumanTask.priority == prio,
-                        HumanTask.due_sort == due,
-                        HumanTask.created_at == created,
-                        HumanTask.id > last,
-                    ),
-                )
-            )
-        query = query.order_by(
-            HumanTask.priority.desc(), HumanTask.due_sort, HumanTask.created_at, HumanTask.id
-        ).limit(limit + 1)
+            query = query.where(after)
         with self.db.read() as session:
-            rows = list(session.scalars(query))
+            rows = list(session.scalars(query.order_by(*INBOX_ORDER).limit(limit + 1)))
         more = len(rows) > limit
         rows = rows[:limit]
         next_cursor = None
         if more and rows:
-            last_row = rows[-1]
+            last = rows[-1]
             next_cursor = encode_cursor(
-                [
-                    last_row.priority,
-                    last_row.due_sort.isoformat(),
-                    last_row.created_at.isoformat(),
-                    str(last_row.id),
-                ]
+                [last.priority, last.due_sort.isoformat(), last.created_at.isoformat(), str(last.id)]
             )
         return {"items": [task_view(r) for r in rows], "next_cursor": next_cursor}
 
     def counts(self, principal: Principal) -> dict[str, Any]:
-        """Badge counts: mine, unassigned, any, and per group."""
-        base = self._filtered(principal, "any", None, None, None).subquery()
+        """Badge counts over the caller's visible open tasks, in one grouped query."""
+        now = self.clock.now()
+        query = (
+            select(
+                HumanTask.lane,
+                HumanTask.stage,
+                func.count(),
+                func.sum(when((HumanTask.assignee == principal.sub, 1), else_=0)),
+                func.sum(when((HumanTask.assignee.is_(None), 1), else_=0)),
+                func.sum(when((HumanTask.due_at < now, 1), else_=0)),
+            )
+            .where(HumanTask.status == "open", visible_tasks(principal))
+            .group_by(HumanTask.lane, HumanTask.stage)
+        )
+        by_group: dict[str, int] = {}
+        by_stage: dict[str, int] = {}
+        mine = free = overdue = 0
         with self.db.read() as session:
-            by_group: dict[str, int] = dict(
-                session.execute(select(base.c.lane, func.count()).group_by(base.c.lane)).all()
-            )
-            mine = session.scalar(
-                select(func.count()).select_from(base).where(base.c.assignee == principal.sub)
-            )
-            free = session.scalar(select(func.count()).select_from(base).where(base.c.assignee.is_(None)))
+            for lane, stage, count, mine_n, free_n, overdue_n in session.execute(query):
+                by_group[lane] = by_group.get(lane, 0) + count
+                if stage is not None:
+                    by_stage[stage] = by_stage.get(stage, 0) + count
+                mine += int(mine_n or 0)
+                free += int(free_n or 0)
+                overdue += int(overdue_n or 0)
         return {
-            "assigned_to_me": mine or 0,
-            "unassigned": free or 0,
+            "assigned_to_me": mine,
+            "unassigned": free,
             "any": sum(by_group.values()),
+            "overdue": overdue,
             "by_group": by_group,
+            "by_stage": by_stage,
         }
 
     def detail(self, principal: Principal, task_id: uuid.UUID) -> dict[str, Any]:
-        with self.db.write() if self.on_personal_data_read else self.db.read() as session:
+        """The task, its form, the rendered instructions and the case summary needed to act."""
+        with self.db.write() if self.access_log is not None else self.db.read() as session:
             task = self._task(session, principal, task_id)
             case = session.get(Case, task.case_id)
             assert case is not None
-            definition = self.registry.get(session, case.process_version_id)
-            spec = definition.user_task_settings(task.element_id)
-            view = task_view(task)
-            variables = case.variables or {}
-            unmasked = (principal.works_tasks and not principal.has("auditor")) or principal.is_admin
-            borrower = variables.get("borrower")
-            view.update(
-                {
-                    "form": definition.form(task.form_file),
-                    "ui_schema": definition.form(spec.get("formUiSchemaFilename")),
-                    "instructions": render_instructions(spec.get("instructions"), variables),
-                    "case": {
-                        "case_id": str(case.id),
-                        "loan_id": case.loan_id,
-                        "status": case.status,
-                        "stage": case.stage,
-                        "definition": {"key": case.process_key, "version": case.definition_version},
-                        "borrower": borrower
-                        if unmasked or not isinstance(borrower, dict)
-                        else mask_personal_data({"borrower": borrower})["borrower"],
-                        "amounts": {k: variables[k] for k in AMOUNT_KEYS if k in variables},
-                        "days_past_due": variables.get("days_past_due"),
-                    },
-                }
-            )
-            if self.on_personal_data_read is not None:
-                self.on_personal_data_read(session, principal, case, unmasked)
+            unmasked = works_task(principal, task)
+            view = self._detail(session, task, case, unmasked)
+            if unmasked and self.access_log is not None:
+                self.access_log.record(session, principal, case, "task_detail", case.variables, task.id)
         return view
+
+    def _detail(self, session: Session, task: HumanTask, case: Case, unmasked: bool) -> dict[str, Any]:
+        definition = self.registry.get(session, case.process_version_id)
+        settings = definition.user_task_settings(task.element_id)
+        raw = case.variables or {}
+        variables = raw if unmasked else mask_personal_data(raw)
+        owed = amounts_owed(raw, case.ended_at or self.clock.now())
+        recent = session.scalars(
+            select(HistoryEntry)
+            .where(HistoryEntry.case_id == case.id)
+            .order_by(HistoryEntry.seq.desc())
+            .limit(RECENT_ACTIVITY)
+        )
+        borrower = variables.get("borrower")
+        return {
+            **task_view(task),
+            "form": definition.form(task.form_file),
+            "ui_schema": definition.form(settings.get("formUiSchemaFilename")),
+            "instructions": render_instructions(
+                settings.get("instructions"), {**variables, "amounts_owed": owed}
+            ),
+            "claimed_at": task.claimed_at,
+            "case": {
+                "case_id": str(case.id),
+                "loan_id": case.loan_id,
+                "status": case.status,
+                "stage": case.stage,
+                "definition": {"key": case.process_key, "version": case.definition_version},
+                "borrower": borrower if isinstance(borrower, dict) else None,
+                "figures": {k: raw[k] for k in FIGURE_KEYS if k in raw},
+                "amounts": owed,
+                "days_past_due": owed["days_past_due"] if owed else raw.get("days_past_due"),
+                "flags": {k: raw[k] for k in FLAG_KEYS if k in raw},
+                "waiting": waiting_of(session, case),
+                "recent_activity": [
+                    {
+                        "seq": e.seq,
+                        "at": e.at,
+                        "actor": e.actor,
+                        "action": e.action,
+                        "element_id": e.element_id,
+                    }
+                    for e in recent
+                ],
+            },
+        }
 
     # -- claiming -----------------------------------------------------------------------------
     def claim(self, principal: Principal, task_id: uuid.UUID) -> dict[str, Any]:
+        """Exactly one of concurrent claims wins: a conditional UPDATE on `assignee IS NULL`."""
+
         def work(session: Session) -> dict[str, Any]:
             task = self._task(session, principal, task_id)
             if task.status != "open":
-                raise Conflict("the task is no longer open", code="task_not_open")
+                raise Conflict(f"the task is already {task.status}", code="task_not_open")
             now = self.clock.now()
             won = session.execute(  # type: ignore[attr-defined]
                 update(HumanTask)
@@ -221,29 +263,32 @@ class TaskService:
                 .values(assignee=principal.sub, claimed_at=now)
                 .execution_options(synchronize_session=False)
             ).rowcount
+            session.refresh(task)
             if not won:
-                session.refresh(task)
                 if task.assignee == principal.sub and task.status == "open":
-                    return task_view(task)
+                    return task_view(task)  # a repeated claim of one's own task
+                if task.status != "open":
+                    raise Conflict(f"the task is already {task.status}", code="task_not_open")
                 raise Conflict(
                     "the task is already claimed",
                     code="already_claimed",
-                    details={"assignee": task.assignee} if principal.has("supervisor") else None,
+                    details={"assignee": task.assignee} if principal.supervises else None,
                 )
-            session.refresh(task)
             self._history(session, task, principal, "task_claimed", {"assignee": principal.sub}, now)
             return task_view(task)
 
         return write_with_retry(self.db, work)
 
     def unclaim(self, principal: Principal, task_id: uuid.UUID) -> dict[str, Any]:
+        """Give a task back (its assignee, or a supervisor of its lane)."""
+
         def work(session: Session) -> dict[str, Any]:
             task = self._task(session, principal, task_id)
             if task.status != "open":
-                raise Conflict("the task is no longer open", code="task_not_open")
+                raise Conflict(f"the task is already {task.status}", code="task_not_open")
             if task.assignee is None:
                 return task_view(task)
-            if task.assignee != principal.sub and not (principal.has("supervisor") or principal.is_admin):
+            if task.assignee != principal.sub and not principal.supervises:
                 raise Conflict("the task is claimed by someone else", code="claimed_by_other")
             previous = task.assignee
             task.assignee = None
@@ -256,28 +301,27 @@ class TaskService:
         return write_with_retry(self.db, work)
 
     def assign(self, principal: Principal, task_id: uuid.UUID, user: str) -> dict[str, Any]:
+        """A supervisor (re)assigns a task of their lanes to any user."""
+
         def work(session: Session) -> dict[str, Any]:
             task = self._task(session, principal, task_id)
             if task.status != "open":
-                raise Conflict("the task is no longer open", code="task_not_open")
+                raise Conflict(f"the task is already {task.status}", code="task_not_open")
             previous = task.assignee
+            if previous == user:
+                return task_view(task)
             now = self.clock.now()
             task.assignee = user
             task.claimed_at = now
-            self._history(
-                session,
-                task,
-                principal,
-                "task_assigned",
-                {"assignee": user, "previous_assignee": previous},
-                now,
-            )
+            data = {"assignee": user, "previous_assignee": previous}
+            self._history(session, task, principal, "task_assigned", data, now)
             return task_view(task)
 
         return write_with_retry(self.db, work)
 
     # -- completing ---------------------------------------------------------------------------
-    def _check_can_complete(self, task: HumanTask, principal: Principal) -> None:
+    @staticmethod
+    def _check_can_complete(task: HumanTask, principal: Principal) -> None:
         if task.status != "open":
             raise Conflict(f"the task is already {task.status}", code="task_not_open")
         if task.assignee is None:
@@ -286,6 +330,7 @@ class TaskService:
             raise Conflict("the task is claimed by someone else", code="claimed_by_other")
 
     def complete(self, principal: Principal, task_id: uuid.UUID, data: dict[str, Any]) -> dict[str, Any]:
+        """Validate `data` against the task's form on the server, then advance the engine."""
         with self.db.read() as session:
             task = self._task(session, principal, task_id)
             self._check_can_complete(task, principal)
@@ -300,15 +345,23 @@ class TaskService:
         if problems:
             raise Invalid("the data does not match the task's form", details=problems)
 
-        def work(session: Session) -> dict[str, Any]:
+        def work(session: Session) -> dict[str, Any] | ServiceError:
             task = self._task(session, principal, task_id)
             self._check_can_complete(task, principal)
             case = session.get(Case, task.case_id)
             assert case is not None
-            self.runtime.complete_task(session, case, task, data, principal.actor, self.clock.now())
+            now = self.clock.now()
+            if self.contact_guard is not None:
+                refused = self.contact_guard(session, principal, case, task, data, now)
+                if refused is not None:
+                    return refused  # the refusal is kept in the history; the task stays open
+            self.runtime.complete_task(session, case, task, data, principal.actor, now)
             return self.cases.view(session, principal, case)
 
-        return write_with_retry(self.db, work)
+        result = write_with_retry(self.db, work)
+        if isinstance(result, ServiceError):
+            raise result
+        return result
 
     def _history(
         self,
@@ -321,11 +374,7 @@ class TaskService:
     ) -> None:
         case = session.get(Case, task.case_id)
         assert case is not None
-        append(
-            session,
-            case,
-            [NewEntry(action, principal.actor, task.element_id, {"task_id": str(task.id), **data})],
-            now,
-        )
+        entry = NewEntry(action, principal.actor, task.element_id, {"task_id": str(task.id), **data})
+        append(session, case, [entry], now)
         case.updated_at = now
         session.flush()

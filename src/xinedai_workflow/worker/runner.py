@@ -1,4 +1,5 @@
-"""The worker loop: lease due timers → fire them per case; lease due outbox rows → send them."""
+"""The worker loop: lease due timers → fire them per case; lease due outbox rows → pass them
+through the contact policy and send them; now and then, purge contact records past retention."""
 
 from __future__ import annotations
 
@@ -8,8 +9,9 @@ import socket
 import threading
 import uuid
 from collections import OrderedDict
-from datetime import timedelta
+from datetime import datetime, timedelta
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ..channels.base import Channel
@@ -40,20 +42,43 @@ class Worker:
         settings = services.settings
         self.batch = settings.worker_batch_size
         self.lease = timedelta(seconds=settings.worker_lease_seconds)
-        self.outbox = OutboxDispatcher(services.db, {}, channel or default_channel(services), services.clock)
+        self.outbox = OutboxDispatcher(
+            services.db,
+            {},
+            channel or default_channel(services),
+            services.clock,
+            guard=services.compliance.guard,
+            worker=self.name,
+        )
+        self.purge_interval = timedelta(seconds=settings.retention_purge_interval_seconds)
+        self._next_purge: datetime | None = None
 
     def fire_due_timers(self) -> int:
         """Lease one batch of due timers and fire them; return how many fired."""
         now = self.services.clock.now()
         with self.services.db.write() as session:
             leased = lease_due_timers(session, self.name, now, self.batch, self.lease)
+        case_ids = list(OrderedDict((case_id, None) for _timer, case_id in leased))
+        if not case_ids:
+            return 0
+        try:  # the whole batch in one transaction: one commit instead of one per case
+            return write_with_retry(self.services.db, lambda s: self._fire_batch(s, case_ids), attempts=1)
+        except ServiceError as err:
+            log.info("%d cases not fired in one batch (%s); one at a time", len(case_ids), err.message)
+        except Exception:
+            log.warning("batch of %d cases failed; one case at a time", len(case_ids), exc_info=True)
         fired = 0
-        for case_id in OrderedDict((case_id, None) for _timer, case_id in leased):
+        for case_id in case_ids:
             try:
                 fired += self._fire_with_retry(case_id)
             except ServiceError as err:
                 log.warning("timers of case %s not fired this round: %s", case_id, err.message)
         return fired
+
+    def _fire_batch(self, session: Session, case_ids: list[uuid.UUID]) -> int:
+        cases = session.scalars(select(Case).where(Case.id.in_(case_ids))).all()
+        actor = f"system:worker:{self.name}"
+        return self.services.runtime.fire_timers_of(session, cases, self.services.clock.now(), actor)
 
     def _fire_with_retry(self, case_id: uuid.UUID) -> int:
         def work(session: Session) -> int:
@@ -71,9 +96,17 @@ class Worker:
             ids = lease_due_outbox(session, self.name, now, self.batch, self.lease)
         return sum(1 for message_id in ids if self.outbox.dispatch(message_id))
 
+    def purge_if_due(self) -> int:
+        """Run the retention purge when its interval has passed; return how many cases it purged."""
+        now = self.services.clock.now()
+        if self._next_purge is not None and now < self._next_purge:
+            return 0
+        self._next_purge = now + self.purge_interval
+        return self.services.compliance.retention.run().cases
+
     def run_once(self) -> int:
         """One round of work; returns how many things were done."""
-        return self.fire_due_timers() + self.drain_outbox()
+        return self.fire_due_timers() + self.drain_outbox() + self.purge_if_due()
 
     def run_forever(self, stop: threading.Event) -> None:
         poll = self.services.settings.worker_poll_seconds

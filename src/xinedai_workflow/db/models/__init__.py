@@ -1,12 +1,15 @@
 """All tables. Import this package to register every model with `Base.metadata`."""
 
+from .access_log import PersonalDataRead
 from .cases import BufferedMessage, Case, HumanTask, MessageSubscription, Timer
+from .contacts import BlockedContact, RecordedContact
 from .definitions import Deployment, ProcessVersion, ProcessVersionFile, StoredFile
 from .history import HistoryEntry
 from .idempotency import IdempotencyKey
 from .outbox import OutboxMessage
 
 __all__ = [
+    "BlockedContact",
     "BufferedMessage",
     "Case",
     "Deployment",
@@ -15,8 +18,10 @@ __all__ = [
     "IdempotencyKey",
     "MessageSubscription",
     "OutboxMessage",
+    "PersonalDataRead",
     "ProcessVersion",
     "ProcessVersionFile",
+    "RecordedContact",
     "StoredFile",
     "Timer",
 ]

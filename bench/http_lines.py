@@ -1,0 +1,137 @@
+"""Lines 2-4 over real HTTP against a real `xinedai-workflow serve` (uvicorn) process."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any
+
+import httpx
+
+from .env import Backend, Serve, median, overdue_event
+
+
+async def _run_concurrently(
+    items: Sequence[Any],
+    concurrency: int,
+    call: Callable[[httpx.AsyncClient, Any], Awaitable[None]],
+    url: str,
+) -> float:
+    """Run `call` for every item with `concurrency` connections; return the elapsed seconds."""
+    queue: asyncio.Queue[Any] = asyncio.Queue()
+    for item in items:
+        queue.put_nowait(item)
+    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
+    async with httpx.AsyncClient(base_url=url, timeout=120, limits=limits) as client:
+
+        async def worker() -> None:
+            while not queue.empty():
+                await call(client, queue.get_nowait())
+
+        began = time.perf_counter()
+        await asyncio.gather(*(worker() for _ in range(concurrency)))
+        return time.perf_counter() - began
+
+
+def overdue_events(serve: Serve, count: int, runs: int, concurrency: int) -> float:
+    """Line 2: one overdue event per request (new loans), cases/s; median of `runs` runs."""
+    system = serve.backend.token("bench-core", "system")
+
+    async def post(client: httpx.AsyncClient, event: dict[str, Any]) -> None:
+        response = await client.post("/api/v1/events/overdue", headers=system, json=event)
+        if response.status_code != 201:
+            raise RuntimeError(f"overdue event answered {response.status_code}: {response.text[:300]}")
+
+    warm = [overdue_event() for _ in range(100)]
+    asyncio.run(_run_concurrently(warm, concurrency, post, serve.base_url))
+    rates = []
+    for _ in range(runs):
+        events = [overdue_event() for _ in range(count)]
+        elapsed = asyncio.run(_run_concurrently(events, concurrency, post, serve.base_url))
+        rates.append(count / elapsed)
+    return median(rates)
+
+
+def batch_endpoint(serve: Serve, size: int, runs: int) -> float:
+    """Line 3: one `overdue:batch` request with `size` new loans, cases/s; median of `runs` runs."""
+    system = serve.backend.token("bench-core", "system")
+    rates = []
+    with httpx.Client(base_url=serve.base_url, timeout=600) as client:
+        warm = client.post("/api/v1/events/overdue:batch", headers=system, json={"events": [overdue_event()]})
+        warm.raise_for_status()
+        for _ in range(runs):
+            events = [overdue_event() for _ in range(size)]
+            began = time.perf_counter()
+            response = client.post("/api/v1/events/overdue:batch", headers=system, json={"events": events})
+            elapsed = time.perf_counter() - began
+            response.raise_for_status()
+            statuses = {r["http_status"] for r in response.json()["results"]}
+            if statuses != {201}:
+                raise RuntimeError(f"batch results had statuses {statuses}")
+            rates.append(size / elapsed)
+    return median(rates)
+
+
+def _open_call_tasks(serve: Serve, count: int) -> list[str]:
+    """Start `count` t_collect cases (via the batch endpoint is not possible: they must be t_collect)
+    and return their open task ids."""
+    system = serve.backend.token("bench-core", "system")
+    admin = serve.backend.token("bench-admin", "admin")
+    case_ids: list[str] = []
+
+    async def start(client: httpx.AsyncClient, index: int) -> None:
+        body = {
+            "process_key": "t_collect",
+            "loan_id": f"T-{index}-{time.time_ns()}",
+            "request_id": f"bench-{index}-{time.time_ns()}",
+            "variables": {"amount": "1200.00"},
+        }
+        response = await client.post("/api/v1/cases", headers=system, json=body)
+        response.raise_for_status()
+        case_ids.append(response.json()["case_id"])
+
+    asyncio.run(_run_concurrently(range(count), 8, start, serve.base_url))
+    task_ids: list[str] = []
+
+    async def read(client: httpx.AsyncClient, case_id: str) -> None:
+        response = await client.get(f"/api/v1/cases/{case_id}", headers=admin)
+        response.raise_for_status()
+        task_ids.extend(t["task_id"] for t in response.json()["open_tasks"])
+
+    asyncio.run(_run_concurrently(case_ids, 8, read, serve.base_url))
+    return task_ids
+
+
+def claim_and_complete(serve: Serve, count: int, runs: int, concurrency: int) -> float:
+    """Line 4: claim + complete of open t_collect call tasks over HTTP, tasks/s (each task = two
+    requests); median of `runs` runs."""
+    collector = serve.backend.token("bench-alice", "collector", groups=("collectors",))
+
+    async def work(client: httpx.AsyncClient, task_id: str) -> None:
+        claim = await client.post(f"/api/v1/tasks/{task_id}/claim", headers=collector)
+        if claim.status_code != 200:
+            raise RuntimeError(f"claim answered {claim.status_code}: {claim.text[:300]}")
+        done = await client.post(
+            f"/api/v1/tasks/{task_id}/complete", headers=collector, json={"data": {"outcome": "refused"}}
+        )
+        if done.status_code != 200:
+            raise RuntimeError(f"complete answered {done.status_code}: {done.text[:300]}")
+
+    rates = []
+    for run in range(runs + 1):
+        tasks = _open_call_tasks(serve, count if run else 50)
+        elapsed = asyncio.run(_run_concurrently(tasks, concurrency, work, serve.base_url))
+        if run:  # the first, small run warms the caches
+            rates.append(len(tasks) / elapsed)
+    return median(rates)
+
+
+def http_lines(backend: Backend, workers: int, quick: bool) -> dict[str, float]:
+    """Lines 2-4 against one serve process with `workers` uvicorn workers."""
+    runs = 1 if quick else 3
+    with Serve(backend, workers) as serve:
+        line2 = overdue_events(serve, 300 if quick else 1500, runs, concurrency=16)
+        line3 = batch_endpoint(serve, 2000 if quick else 10_000, runs)
+        line4 = claim_and_complete(serve, 200 if quick else 1000, runs, concurrency=16)
+    return {"line2": line2, "line3": line3, "line4": line4}

@@ -1,0 +1,1 @@
+"""Compliance guardrails below the diagrams: contact policy, template lint, retention, report."""

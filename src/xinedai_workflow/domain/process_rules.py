@@ -1,0 +1,401 @@
+"""The overdue process's ledger: what the diagrams call to keep amounts, payments and plans straight.
+
+The ledger is one JSON-friendly dict held in the process's data object ``ledger``. Only the
+process's event handlers change it (payment received, ledger update, plan agreed, delivery
+receipt); every stage reads it. Functions here never mutate their input: they return a new
+ledger. Money is a string on the way in and out and a ``Decimal`` inside.
+"""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+from collections.abc import Mapping, Sequence
+from datetime import UTC, date, datetime, time, timedelta
+from decimal import Decimal
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from xinedai_workflow.domain.buckets import bucket_info, days_past_due
+from xinedai_workflow.domain.evidence import build_evidence_manifest, canonical_json
+from xinedai_workflow.domain.interest import compute_claim
+from xinedai_workflow.domain.money import ZERO, money_str, parse_money
+from xinedai_workflow.domain.plans import Instalment, PlanKind, RepaymentPlan, plan_status
+
+DEFAULT_TIMEZONE = "Asia/Shanghai"
+NOTICE_KINDS = {"sms": "sms", "email": "email", "registered_mail": "demand_letter", "call": "call"}
+
+
+def _day(value: Any) -> date:
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    text = str(value)
+    return datetime.fromisoformat(text).date() if "T" in text else date.fromisoformat(text[:10])
+
+
+def _moment(value: Any) -> datetime:
+    moment = value if isinstance(value, datetime) else datetime.fromisoformat(str(value))
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def _amount(value: Any) -> Decimal:
+    return parse_money(value, allow_negative=True)
+
+
+def _zone(name: Any) -> ZoneInfo:
+    try:
+        return ZoneInfo(str(name or DEFAULT_TIMEZONE))
+    except (ZoneInfoNotFoundError, ValueError):
+        return ZoneInfo(DEFAULT_TIMEZONE)
+
+
+# -- opening and updating the ledger -------------------------------------------------------------
+def open_ledger(case: Mapping[str, Any], terms: Mapping[str, Any], today: date) -> dict[str, Any]:
+    """The ledger of a new case from the overdue event's variables and the product terms."""
+    ledger: dict[str, Any] = {
+        "loan_id": str(case["loan_id"]),
+        "terms": {
+            "annual_rate": str(case["annual_rate"]),
+            "penalty_uplift": str(terms.get("penalty_uplift", "0.5")),
+            "day_count_basis": int(terms.get("day_count_basis", 360)),
+            "cap_annual_rate": str(terms.get("cap_annual_rate", "0.24")),
+        },
+        "figures": {},
+        "payments": [],
+        "plan": None,
+        "receipts": [],
+        "closed": False,
+    }
+    ledger["figures"] = _figures(case, ledger["terms"])
+    return _rebalance(ledger, today)
+
+
+def _figures(source: Mapping[str, Any], terms: Mapping[str, Any]) -> dict[str, Any]:
+    return {
+        "overdue_principal": money_str(_amount(source["overdue_principal"])),
+        "overdue_interest": money_str(_amount(source["overdue_interest"])),
+        "due_date": _day(source["due_date"]).isoformat(),
+        "interest_period_start": _interest_period_start(source, terms).isoformat(),
+        "days_past_due": int(source.get("days_past_due") or 0),
+        "reported_at": _moment(source.get("occurred_at") or f"{_day(source['due_date'])}T00:00:00+00:00")
+        .astimezone(UTC)
+        .isoformat(),
+    }
+
+
+def _interest_period_start(source: Mapping[str, Any], terms: Mapping[str, Any]) -> date:
+    """Where the claimed overdue interest began accruing, for the 24% cap check.
+
+    The loan ledger may say (``interest_period_start``). Otherwise the overdue interest is taken as
+    contract interest on the overdue principal, so its period is interest ÷ daily contract interest;
+    without this the cap check would compare a month's interest with a few days of penalty time.
+    """
+    due = _day(source["due_date"])
+    if source.get("interest_period_start"):
+        return min(_day(source["interest_period_start"]), due)
+    principal, interest = _amount(source["overdue_principal"]), _amount(source["overdue_interest"])
+    rate = Decimal(str(terms["annual_rate"]))
+    if principal <= 0 or interest <= 0 or rate <= 0:
+        return due
+    days = int((interest * int(terms["day_count_basis"]) / (principal * rate)).to_integral_value())
+    return due - timedelta(days=min(days, 3660))
+
+
+def record_payment(ledger: Mapping[str, Any], payment: Mapping[str, Any], today: date) -> dict[str, Any]:
+    """Add a payment (the ``payment_received`` payload) and recompute what is owed."""
+    out = copy.deepcopy(dict(ledger))
+    event_id = str(payment.get("event_id") or "")
+    if event_id and any(p["event_id"] == event_id for p in out["payments"]):
+        return _rebalance(out, today)  # the same payment delivered twice counts once
+    paid_at = _moment(payment.get("paid_at") or datetime.combine(today, time(), UTC))
+    out["payments"].append(
+        {
+            "event_id": event_id,
+            "amount": money_str(_amount(payment["amount"])),
+            "paid_at": paid_at.astimezone(UTC).isoformat(),
+            "paid_on": paid_at.astimezone(UTC).date().isoformat(),
+            "channel": str(payment.get("channel") or ""),
+        }
+    )
+    return _rebalance(out, today)
+
+
+def record_update(ledger: Mapping[str, Any], update: Mapping[str, Any], today: date) -> dict[str, Any]:
+    """Take the loan ledger's new figures (an ``overdue_updated`` payload); later payments still count."""
+    out = copy.deepcopy(dict(ledger))
+    if update.get("annual_rate"):
+        out["terms"]["annual_rate"] = str(update["annual_rate"])
+    out["figures"] = _figures(update, out["terms"])
+    return _rebalance(out, today)
+
+
+def record_plan(ledger: Mapping[str, Any], plan: Mapping[str, Any] | None, today: date) -> dict[str, Any]:
+    """Agree a repayment plan (owed = plan total less payments from today), or end it (None)."""
+    out = copy.deepcopy(dict(ledger))
+    out["plan"] = None if plan is None else {**copy.deepcopy(dict(plan)), "agreed_on": today.isoformat()}
+    return _rebalance(out, today)
+
+
+def record_receipt(ledger: Mapping[str, Any], receipt: Mapping[str, Any]) -> dict[str, Any]:
+    """Keep a delivery receipt (``notice_delivered``): request id, reference, carrier, delivered date."""
+    out = copy.deepcopy(dict(ledger))
+    entry = {
+        "request_id": str(receipt.get("request_id") or ""),
+        "channel": str(receipt.get("channel") or ""),
+        "reference": str(receipt.get("reference") or ""),
+        "carrier": str(receipt.get("carrier") or ""),
+        "delivered_on": _day(receipt["delivered_at"]).isoformat() if receipt.get("delivered_at") else None,
+    }
+    out["receipts"] = [r for r in out["receipts"] if r["request_id"] != entry["request_id"]] + [entry]
+    return out
+
+
+def close_ledger(ledger: Mapping[str, Any]) -> dict[str, Any]:
+    """Mark collection over (later payments are still recorded, nothing is escalated)."""
+    return {**copy.deepcopy(dict(ledger)), "closed": True}
+
+
+# -- what is owed ----------------------------------------------------------------------------------
+def _since(ledger: Mapping[str, Any], moment: datetime) -> list[dict[str, Any]]:
+    return [p for p in ledger["payments"] if _moment(p["paid_at"]) > moment]
+
+
+def claim_on(ledger: Mapping[str, Any], as_of: date) -> dict[str, Any]:
+    """The itemised claim (penalty and compound interest, 24% cap check) on ``as_of``."""
+    fig, terms = ledger["figures"], ledger["terms"]
+    due = _day(fig["due_date"])
+    payments = _since(ledger, _moment(fig["reported_at"]))
+    last_paid = max((_day(p["paid_on"]) for p in payments), default=due)
+    return compute_claim(
+        fig["overdue_principal"],
+        fig["overdue_interest"],
+        due,
+        max(as_of, due, last_paid),
+        terms["annual_rate"],
+        penalty_uplift=terms["penalty_uplift"],
+        day_count_basis=int(terms["day_count_basis"]),
+        cap_annual_rate=terms["cap_annual_rate"],
+        payments=[{"paid_on": max(due, _day(p["paid_on"])), "amount": p["amount"]} for p in payments],
+        cap_period_start=fig.get("interest_period_start"),
+    )
+
+
+def _rebalance(ledger: dict[str, Any], today: date) -> dict[str, Any]:
+    paid = sum((_amount(p["amount"]) for p in ledger["payments"]), ZERO)
+    plan = ledger.get("plan")
+    balance: dict[str, Any]
+    if plan:
+        since = [p for p in ledger["payments"] if _day(p["paid_on"]) >= _day(plan["agreed_on"])]
+        owed = max(ZERO, _amount(plan["total"]) - sum((_amount(p["amount"]) for p in since), ZERO))
+        balance = {"as_of": today.isoformat(), "basis": "plan", "owed": money_str(owed)}
+    else:
+        claim = claim_on(ledger, today)
+        owed = ZERO if _amount(claim["unapplied"]) > 0 else _amount(claim["cap"]["capped_claim"])
+        out = claim["outstanding"]
+        balance = {
+            "as_of": claim["as_of"],
+            "basis": "claim",
+            "owed": money_str(owed),
+            "principal": out["principal"],
+            "interest": out["interest"],
+            "penalty": out["penalty"],
+            "compound": out["compound"],
+            "cap_exceeded": bool(claim["cap"]["exceeds"]),
+        }
+    ledger["balance"] = balance
+    ledger["paid_total"] = money_str(paid)
+    ledger["paid_in_full"] = owed <= 0
+    return ledger
+
+
+def balance_on(ledger: Mapping[str, Any], as_of: date) -> dict[str, Any]:
+    """What is owed on ``as_of`` (the stored balance is as of the ledger's last change)."""
+    return _rebalance(copy.deepcopy(dict(ledger)), as_of)["balance"]
+
+
+def paid_since(ledger: Mapping[str, Any], since: Any) -> str:
+    """Total paid on or after the date ``since``."""
+    start = _day(since)
+    return money_str(
+        sum((_amount(p["amount"]) for p in ledger["payments"] if _day(p["paid_on"]) >= start), ZERO)
+    )
+
+
+def promise_status(
+    ledger: Mapping[str, Any], promise: Mapping[str, Any], today: date, grace_days: int
+) -> str:
+    """``kept`` once the promised amount was paid since the promise, ``broken`` after date + grace."""
+    if _amount(paid_since(ledger, promise["made_on"])) >= _amount(promise["amount"]):
+        return "kept"
+    if today > _day(promise["date"]) + timedelta(days=int(grace_days)):
+        return "broken"
+    return "pending"
+
+
+def plan_progress(ledger: Mapping[str, Any], today: date, grace_days: int) -> dict[str, Any]:
+    """The plan's monitoring view (paid / due / missed instalments) from payments since it was agreed."""
+    plan = ledger["plan"]
+    schedule = RepaymentPlan(
+        PlanKind(plan["kind"]),
+        _amount(plan["total"]),
+        tuple(
+            Instalment(int(i["number"]), _day(i["due_date"]), _amount(i["amount"]), int(i.get("stage", 1)))
+            for i in plan["instalments"]
+        ),
+    )
+    since = [p for p in ledger["payments"] if _day(p["paid_on"]) >= _day(plan["agreed_on"])]
+    payments = [{"paid_on": p["paid_on"], "amount": p["amount"]} for p in since]
+    return plan_status(schedule, payments, today, grace_days).to_dict()
+
+
+# -- messages, letters and evidence ---------------------------------------------------------------
+def deadline(day: Any, days: int, timezone: Any = None) -> str:
+    """ISO end of the borrower's local day ``day + days`` (a timer ``timeDate``)."""
+    end = datetime.combine(_day(day) + timedelta(days=int(days) + 1), time(), _zone(timezone))
+    return end.astimezone(UTC).isoformat()
+
+
+def _clock(text: str) -> time:
+    hours, minutes = str(text).split(":")
+    return time(int(hours), int(minutes))
+
+
+def in_calling_hours(now: datetime, timezone: Any, start: str, end: str) -> bool:
+    """Whether ``now`` is within [start, end) of the borrower's local day ("08:00", "21:00")."""
+    local = now.astimezone(_zone(timezone)).time()
+    return _clock(start) <= local < _clock(end)
+
+
+def calling_hours_open(now: datetime, timezone: Any, start: str) -> str:
+    """ISO moment the borrower's next calling hours begin (a timer ``timeDate``)."""
+    zone = _zone(timezone)
+    local = now.astimezone(zone)
+    opening = datetime.combine(local.date(), _clock(start), zone)
+    if opening <= local:
+        opening = datetime.combine(local.date() + timedelta(days=1), _clock(start), zone)
+    return opening.astimezone(UTC).isoformat()
+
+
+def contract_no(case: Mapping[str, Any]) -> str:
+    """The contract number on file, or the loan id."""
+    return str(case.get("contract_no") or case["loan_id"])
+
+
+def message_context(
+    case: Mapping[str, Any], ledger: Mapping[str, Any], bank: Mapping[str, Any], today: date
+) -> dict[str, Any]:
+    """What the SMS, e-mail and call-script templates need, with today's amounts."""
+    balance, fig = balance_on(ledger, today), ledger["figures"]
+    number = contract_no(case)
+    return {
+        "bank_name": bank.get("bank_name", ""),
+        "hotline": bank.get("hotline", ""),
+        "product_name": bank.get("product_name", "薪e贷"),
+        "agent_name": "",
+        "borrower_name": case["borrower"]["name"],
+        "contract_no": number,
+        "contract_tail": number[-4:],
+        "due_date": fig["due_date"],
+        "days_overdue": max(days_past_due(_day(fig["due_date"]), today), 0),
+        "as_of": today.isoformat(),
+        "amount_owed": balance["owed"],
+        "overdue_principal": balance.get("principal", fig["overdue_principal"]),
+        "overdue_interest": balance.get("interest", fig["overdue_interest"]),
+        "penalty": balance.get("penalty", "0.00"),
+        "compound": balance.get("compound", "0.00"),
+        "bucket": bucket_info(max(days_past_due(_day(fig["due_date"]), today), 0))["bucket"],
+    }
+
+
+def letter_context(
+    case: Mapping[str, Any],
+    ledger: Mapping[str, Any],
+    bank: Mapping[str, Any],
+    today: date,
+    respond_days: int,
+    seq: int,
+) -> dict[str, Any]:
+    """The demand letter's context: addressee, contract, the itemised claim and the reply date."""
+    claim = claim_on(ledger, today)
+    context = {
+        key: bank[key]
+        for key in ("bank_name", "bank_branch", "bank_address", "bank_postcode", "hotline", "product_name")
+        if bank.get(key)
+    }
+    context.update(
+        {
+            "borrower_name": case["borrower"]["name"],
+            "borrower_address": case["borrower"].get("address") or "",
+            "contract_no": contract_no(case),
+            "loan_amount": money_str(_amount(case["principal"])),
+            "letter_no": f"CS-{today:%Y%m%d}-{case['loan_id']}-{seq:02d}",
+            "letter_date": today.isoformat(),
+            "respond_by": (today + timedelta(days=int(respond_days))).isoformat(),
+            "claim": claim,
+        }
+    )
+    if case.get("contract_date"):
+        context["contract_date"] = str(case["contract_date"])
+    return context
+
+
+def notice_record(
+    channel: str, request: Mapping[str, Any] | None, sent_on: date, text: str, template: str
+) -> dict[str, Any]:
+    """What a stage remembers of a message it queued (joined with delivery receipts for evidence)."""
+    return {
+        "request_id": str((request or {}).get("request_id") or ""),
+        "channel": channel,
+        "kind": NOTICE_KINDS[channel],
+        "sent_on": sent_on.isoformat(),
+        "template": template,
+        "text": text,
+    }
+
+
+def evidence_package(
+    case: Mapping[str, Any], ledger: Mapping[str, Any], notices: Sequence[Mapping[str, Any]], today: date
+) -> dict[str, Any]:
+    """The litigation evidence manifest: every document with its source and hash, and what is missing."""
+    receipts = {r["request_id"]: r for r in ledger["receipts"]}
+    borrower = case["borrower"]
+    facts = {
+        "loan_id": ledger["loan_id"],
+        "borrower_id": {
+            "reference": str(borrower.get("id", "")),
+            "system": "customer information system (KYC)",
+        },
+        "contract": {"reference": contract_no(case), "system": "薪e贷 e-contract platform"},
+        "disbursement": {
+            "reference": f"DISB-{case['loan_id']}",
+            "system": "core banking (loan disbursement)",
+        },
+        "repayment_history": {
+            "reference": f"{case['loan_id']} repayments to {today.isoformat()}",
+            "system": "loan ledger",
+            "date": today.isoformat(),
+            "content": canonical_json({"figures": ledger["figures"], "payments": ledger["payments"]}),
+        },
+        "notices": [
+            {
+                "message_id": n["request_id"] or f"{n['channel']}-{n['sent_on']}",
+                "kind": n["kind"],
+                "sent_on": n["sent_on"],
+                "delivery_proof": receipts.get(n["request_id"], {}).get("reference") or n.get("proof"),
+                "carrier": receipts.get(n["request_id"], {}).get("carrier", ""),
+                "delivered_on": receipts.get(n["request_id"], {}).get("delivered_on"),
+                "content": n.get("text"),
+            }
+            for n in notices
+        ],
+        "computation": claim_on(ledger, today),
+        "computed_on": today.isoformat(),
+    }
+    return build_evidence_manifest(facts, today)
+
+
+def review_sample(loan_id: str) -> int:
+    """A stable number 0–99 per loan, for sampling cases into a retrospective review."""
+    return int(hashlib.sha256(str(loan_id).encode("utf-8")).hexdigest()[:8], 16) % 100

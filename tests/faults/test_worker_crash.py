@@ -1,0 +1,146 @@
+"""kill -9 of a worker in the middle of a batch of due timers, while a second worker runs: every
+timer's effect happens exactly once (one `timer_fired` per timer, one follow-up task, the
+diagram's own counter at 1), and the timers the dead worker had leased are fired by the other
+worker once its lease expires."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+
+from tests.faults.conftest import FAULT_DIAGRAMS, Process, worker_process
+from xinedai_workflow.clock import ManualClock
+from xinedai_workflow.container import Services, build_services
+from xinedai_workflow.db.bulk import insert_new_in_bulk
+from xinedai_workflow.db.models import Case, HistoryEntry, HumanTask, Timer
+from xinedai_workflow.definitions.service import read_bundle_dir
+from xinedai_workflow.history.service import verify
+from xinedai_workflow.settings import Settings
+
+pytestmark = pytest.mark.slow
+
+TIMERS = 2000
+LEASE_SECONDS = 5
+WORKER_SETTINGS = {
+    "XINEDAI_WORKER_BATCH_SIZE": "50",
+    "XINEDAI_WORKER_LEASE_SECONDS": str(LEASE_SECONDS),
+    "XINEDAI_WORKER_POLL_SECONDS": "0.05",
+}
+
+
+def seed_due_timers(services: Services, count: int) -> None:
+    """`count` f_timer cases started two hours ago: their one-hour timers are due now."""
+    services.definitions.deploy(read_bundle_dir([FAULT_DIAGRAMS / "f_timer.bpmn"]), "test")
+    with services.db.read() as session:
+        definition = services.registry.latest(session, "f_timer")
+    for start in range(0, count, 500):
+        with services.db.write() as session:
+            for index in range(start, min(start + 500, count)):
+                loan_id = f"F-{index:05d}"
+                variables = {"loan_id": loan_id, "timer_fired_count": 0}
+                services.runtime.start(
+                    session, definition, loan_id, variables, "test", services.clock.now(), flush=False
+                )
+            insert_new_in_bulk(session)
+
+
+def _leased_by(services: Services, process: Process) -> set[uuid.UUID]:
+    """Case ids whose timers `process` has leased and not fired (worker names hold the pid)."""
+    with services.db.read() as session:
+        return set(
+            session.scalars(
+                select(Timer.case_id).where(
+                    Timer.lease_owner.like(f"%:{process.pid}:%"), Timer.lease_until > datetime.now(UTC)
+                )
+            )
+        )
+
+
+def _fired(services: Services) -> int:
+    with services.db.read() as session:
+        return int(
+            session.scalar(
+                select(func.count()).select_from(HistoryEntry).where(HistoryEntry.action == "timer_fired")
+            )
+            or 0
+        )
+
+
+def _kill_in_the_middle_of_a_batch(
+    services: Services, database_url: str, workdir: Path, processes: list[Process]
+) -> tuple[Process, set[uuid.UUID]]:
+    """Start a worker, wait until it holds a leased batch it has not committed, kill -9 it.
+    Returns the dead worker and the cases it left leased (tries again if it slipped through)."""
+    for attempt in range(5):
+        victim = worker_process(database_url, workdir, f"victim-{attempt}", **WORKER_SETTINGS).start()
+        processes.append(victim)
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            if _fired(services) >= 100 and _leased_by(services, victim):
+                break
+            time.sleep(0.005)
+        victim.kill9()
+        orphans = _leased_by(services, victim)
+        if orphans:
+            return victim, orphans
+    raise AssertionError("could not catch a worker in the middle of a batch")
+
+
+def test_kill_9_mid_batch_fires_every_timer_exactly_once(
+    database_url: str, tmp_path: Path, processes: list[Process]
+) -> None:
+    settings = Settings(database_url=database_url, jwt_secret="x" * 32, worker_enabled=False)
+    services = build_services(settings, ManualClock(datetime.now(UTC) - timedelta(hours=2)))
+    try:
+        seed_due_timers(services, TIMERS)
+        survivor = worker_process(database_url, tmp_path, "survivor", **WORKER_SETTINGS).start()
+        processes.append(survivor)
+        victim, orphans = _kill_in_the_middle_of_a_batch(services, database_url, tmp_path, processes)
+
+        deadline = time.monotonic() + 120
+        while _fired(services) < TIMERS and time.monotonic() < deadline:
+            time.sleep(0.1)
+        time.sleep(0.5)  # a double firing would show up now
+
+        with services.db.read() as session:
+            per_case = dict(
+                session.execute(
+                    select(HistoryEntry.case_id, func.count())
+                    .where(HistoryEntry.action == "timer_fired")
+                    .group_by(HistoryEntry.case_id)
+                ).all()
+            )
+            cases = session.scalars(select(Case)).all()
+            follow_ups = dict(
+                session.execute(
+                    select(HumanTask.case_id, func.count())
+                    .where(HumanTask.element_id == "follow_up")
+                    .group_by(HumanTask.case_id)
+                ).all()
+            )
+            left = session.scalar(select(func.count()).select_from(Timer))
+            orphan_firings = session.scalars(
+                select(HistoryEntry.actor).where(
+                    HistoryEntry.case_id.in_(orphans), HistoryEntry.action == "timer_fired"
+                )
+            ).all()
+            broken = [c.id for c in cases[:200] if not verify(session, c).valid]
+            broken += [c.id for c in cases if c.id in orphans and not verify(session, c).valid]
+
+        assert len(cases) == TIMERS
+        assert left == 0, survivor.output()
+        assert set(per_case) == {c.id for c in cases} and set(per_case.values()) == {1}
+        assert set(follow_ups.values()) == {1} and len(follow_ups) == TIMERS
+        assert {c.variables["timer_fired_count"] for c in cases} == {1}
+        assert {c.stage for c in cases} == {"informal"}
+        # the dead worker's leased batch was fired by someone else, after its lease ran out
+        assert len(orphan_firings) == len(orphans)
+        assert all(f":{victim.pid}:" not in actor for actor in orphan_firings)
+        assert not broken
+    finally:
+        services.db.dispose()
