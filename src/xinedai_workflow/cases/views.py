@@ -139,11 +139,11 @@ def waiting_of(session: Session, case: Case) -> list[dict[str, Any]]:
 
 def open_tasks_of(session: Session, case: Case, lanes: frozenset[str] | None = None) -> list[HumanTask]:
     """Open tasks of the case, highest priority and oldest due first; only `lanes` (None: all)."""
-    query = select(HumanTask).where(HumanTask.case_id == case.id, HumanTask.status == "open")
-    if lanes is not None:
-        query = query.where(HumanTask.lane.in_(sorted(lanes)))
-    order = (HumanTask.priority.desc(), HumanTask.due_sort, HumanTask.created_at, HumanTask.id)
-    return list(session.scalars(query.order_by(*order)))
+    # Selected by case only, filtered and ordered here: with status and lanes in the query SQLite
+    # prefers the inbox index (status, lane, priority, ...) and reads every open task of the lanes.
+    rows = session.scalars(select(HumanTask).where(HumanTask.case_id == case.id))
+    tasks = [t for t in rows if t.status == "open" and (lanes is None or t.lane in lanes)]
+    return sorted(tasks, key=lambda t: (-t.priority, t.due_sort, t.created_at, t.id))
 
 
 def case_view(
