@@ -218,3 +218,24 @@ def test_the_token_command_explains_why_it_cannot_mint_for_an_idp(
     assert args.func(_rs256(tmp_path, _pem(_rsa())), args) == 2
     captured = capsys.readouterr()
     assert captured.out == "" and "identity provider" in captured.err
+
+
+def test_a_remembered_token_still_expires(monkeypatch: pytest.MonkeyPatch) -> None:
+    settings = Settings(database_url="sqlite:///:memory:", jwt_secret=TEST_SECRET)
+    verifier = TokenVerifier(settings)
+    token = mint_token(settings, "alice", ["collector"], ["collectors"], ttl_seconds=60)
+    assert verifier.verify(token).sub == "alice"
+    assert verifier.verify(token).sub == "alice"  # answered from the cache
+    checked: list[str] = []
+
+    def full_check(token: str) -> Any:
+        checked.append(token)
+        raise TokenError("Signature has expired")
+
+    monkeypatch.setattr(verifier, "_verify", full_check)
+    assert verifier.verify(token).sub == "alice"  # still inside its lifetime: no new check
+    later = time.time() + 60 + tokens.LEEWAY_SECONDS + 1
+    monkeypatch.setattr(tokens.time, "time", lambda: later)
+    with pytest.raises(TokenError):  # past its lifetime the cache no longer answers
+        verifier.verify(token)
+    assert checked == [token]

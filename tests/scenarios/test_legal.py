@@ -142,3 +142,17 @@ def test_payment_during_litigation_settles(flow: Flow) -> None:
     )
     assert flow.case(case_id)["status"] == "completed"
     assert flow.stages(case_id) == ["formal", "litigation", "review", "closed"]
+
+
+def test_the_local_sink_confirms_delivery_of_the_letter(flow: Flow) -> None:
+    """In the embedded default the sink is the carrier: its hand-over is the delivery receipt."""
+    case_id, _ = flow.overdue(**LARGE_M3_PLUS)
+    flow.run_worker()
+    letter = flow.outbox(case_id)[0]
+    receipts = [h for h in flow.history(case_id) if h["action"] in ("message_received", "message_buffered")]
+    assert [(h["data"]["name"], h["data"]["payload"]["reference"]) for h in receipts] == [
+        ("notice_delivered", letter.result["reference"])
+    ]
+    ledger = flow.case(case_id)["variables"]["ledger"]
+    assert [r["reference"] for r in ledger["receipts"]] == [letter.result["reference"]]
+    flow.verify(case_id)

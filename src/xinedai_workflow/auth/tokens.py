@@ -103,6 +103,9 @@ def load_public_keys(path: Path) -> dict[str | None, Any]:
     return {None: text}
 
 
+VERIFIED_CACHE_SIZE = 10_000
+
+
 class TokenVerifier:
     """Verifies signature, expiry, issuer and audience, and reads the principal from the claims."""
 
@@ -115,6 +118,7 @@ class TokenVerifier:
         self._last_reload = 0.0
         self._lock = threading.Lock()
         self._keys: dict[str | None, Any] = {}
+        self._verified: dict[str, tuple[Principal, float]] = {}
         if self.algorithm == "HS256":
             if settings.jwt_secret == DEVELOPMENT_SECRET:
                 log.warning("XINEDAI_JWT_SECRET is the development default; set a secret in production")
@@ -130,6 +134,7 @@ class TokenVerifier:
         assert self._key_file is not None
         self._key_file_mtime = self._key_file.stat().st_mtime
         self._keys = load_public_keys(self._key_file)
+        self._verified = {}  # a retired key must stop vouching for tokens verified with it
 
     def _reload_if_rotated(self) -> None:
         """The IdP rotated its keys: pick up a changed JWKS file (at most every few seconds)."""
@@ -160,7 +165,24 @@ class TokenVerifier:
         return self._keys[kid]
 
     def verify(self, token: str) -> Principal:
-        """The principal of a valid token; TokenError otherwise."""
+        """The principal of a valid token; TokenError otherwise.
+
+        A verified token is remembered until it expires: a busy client sends the same token on
+        every request, and the signature check is a measurable part of each request's CPU.
+        """
+        now = time.time()
+        with self._lock:
+            cached = self._verified.get(token)
+        if cached is not None and cached[1] > now:
+            return cached[0]
+        principal, expires = self._verify(token)
+        with self._lock:
+            if len(self._verified) >= VERIFIED_CACHE_SIZE:
+                self._verified.clear()
+            self._verified[token] = (principal, expires)
+        return principal
+
+    def _verify(self, token: str) -> tuple[Principal, float]:
         try:
             claims = jwt.decode(
                 token,
@@ -182,4 +204,7 @@ class TokenVerifier:
         sub = claims["sub"]
         if not isinstance(sub, str) or not sub or len(sub) > 200:
             raise TokenError("claim 'sub' must be a non-empty string of at most 200 characters")
-        return Principal(sub=sub, roles=frozenset(r for r in roles if r in ROLES), groups=frozenset(groups))
+        principal = Principal(
+            sub=sub, roles=frozenset(r for r in roles if r in ROLES), groups=frozenset(groups)
+        )
+        return principal, float(claims["exp"]) + LEEWAY_SECONDS

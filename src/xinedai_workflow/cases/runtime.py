@@ -8,7 +8,7 @@ history entries and outbox rows are written together or not at all.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import isodate
@@ -163,6 +163,26 @@ class CaseRuntime:
         append(session, case, [entry], now)
         case.updated_at = now
         session.flush()
+
+    def deliver_or_buffer(
+        self,
+        session: Session,
+        case: Case,
+        name: str,
+        payload: Mapping[str, Any],
+        correlation: Mapping[str, Any],
+        actor: str,
+        now: datetime,
+        message_id: str,
+        buffer_ttl: timedelta | None,
+    ) -> None:
+        """Deliver a message now, or keep it (for `buffer_ttl`) until a wait state of the case catches it."""
+        if case.status == "active" and self.deliver(
+            session, case, name, payload, correlation, actor, now, message_id
+        ):
+            return
+        expires = now + buffer_ttl if buffer_ttl else None
+        self.buffer(session, case, name, payload, correlation, actor, now, message_id, expires)
 
     def fire_timers(
         self,

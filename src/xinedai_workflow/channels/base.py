@@ -26,6 +26,9 @@ class DeliveryResult:
     detail: dict[str, Any] | None = None
     retryable: bool = True
     error: str | None = None
+    # True when the channel itself confirms delivery to the person (the local sink does, at once);
+    # a real gateway or mail house confirms later with a `notice_delivered` message instead.
+    confirmed: bool = False
 
 
 class Channel(Protocol):

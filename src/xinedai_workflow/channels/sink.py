@@ -51,7 +51,7 @@ class LocalSinkChannel:
             **{k: v for k, v in detail.items() if k != "file"},
         }
         _write(path, json.dumps(record, ensure_ascii=False, indent=2, default=str).encode("utf-8"))
-        return DeliveryResult(True, reference, detail)
+        return DeliveryResult(True, reference, detail, confirmed=True)
 
 
 def _write(path: Path, content: bytes) -> None:

@@ -13,6 +13,7 @@ import hashlib
 from collections.abc import Mapping, Sequence
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
+from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -168,17 +169,56 @@ def claim_on(ledger: Mapping[str, Any], as_of: date) -> dict[str, Any]:
     due = _day(fig["due_date"])
     payments = _since(ledger, _moment(fig["reported_at"]))
     last_paid = max((_day(p["paid_on"]) for p in payments), default=due)
-    return compute_claim(
-        fig["overdue_principal"],
-        fig["overdue_interest"],
+    arguments = (
+        str(fig["overdue_principal"]),
+        str(fig["overdue_interest"]),
         due,
         max(as_of, due, last_paid),
-        terms["annual_rate"],
-        penalty_uplift=terms["penalty_uplift"],
-        day_count_basis=int(terms["day_count_basis"]),
-        cap_annual_rate=terms["cap_annual_rate"],
-        payments=[{"paid_on": max(due, _day(p["paid_on"])), "amount": p["amount"]} for p in payments],
-        cap_period_start=fig.get("interest_period_start"),
+        str(terms["annual_rate"]),
+        str(terms["penalty_uplift"]),
+        int(terms["day_count_basis"]),
+        str(terms["cap_annual_rate"]),
+        tuple((max(due, _day(p["paid_on"])), str(p["amount"])) for p in payments),
+        fig.get("interest_period_start"),
+    )
+    # One engine step asks for the same claim several times (balance, message context, letter);
+    # compute_claim is pure, so its result is cached and handed out as a copy.
+    return _copied(_claim(*arguments))
+
+
+def _copied(value: Any) -> Any:
+    """A copy of nested dicts and lists (leaves are immutable: str, int, Decimal, date, bool)."""
+    if isinstance(value, dict):
+        return {k: _copied(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_copied(v) for v in value]
+    return value
+
+
+@lru_cache(maxsize=2048)
+def _claim(
+    principal: str,
+    interest: str,
+    due: date,
+    as_of: date,
+    annual_rate: str,
+    penalty_uplift: str,
+    day_count_basis: int,
+    cap_annual_rate: str,
+    payments: tuple[tuple[date, str], ...],
+    cap_period_start: Any,
+) -> dict[str, Any]:
+    return compute_claim(
+        principal,
+        interest,
+        due,
+        as_of,
+        annual_rate,
+        penalty_uplift=penalty_uplift,
+        day_count_basis=day_count_basis,
+        cap_annual_rate=cap_annual_rate,
+        payments=[{"paid_on": paid_on, "amount": amount} for paid_on, amount in payments],
+        cap_period_start=cap_period_start,
     )
 
 

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from datetime import datetime, timedelta
+from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -67,7 +66,7 @@ class EventService:
         case = session.scalars(select(Case).where(Case.singleton_key == singleton)).first()
         variables = overdue_variables(event)
         if case is not None:
-            self._deliver_or_buffer(
+            self.runtime.deliver_or_buffer(
                 session,
                 case,
                 "overdue_updated",
@@ -76,6 +75,7 @@ class EventService:
                 actor,
                 now,
                 event.event_id,
+                self.buffer_ttl,
             )
             answer = Answer(200, {"case_id": str(case.id), "status": case.status})
         else:
@@ -195,8 +195,16 @@ class EventService:
         )
         if case is None:
             raise NotFound(f"loan {event.loan_id!r} has no active case", code="no_active_case")
-        self._deliver_or_buffer(
-            session, case, "payment_received", body, {"loan_id": event.loan_id}, actor, now, event.event_id
+        self.runtime.deliver_or_buffer(
+            session,
+            case,
+            "payment_received",
+            body,
+            {"loan_id": event.loan_id},
+            actor,
+            now,
+            event.event_id,
+            self.buffer_ttl,
         )
         answer = Answer(202, {"case_id": str(case.id)})
         remember(session, "payment", event.event_id, body, answer, case.id, now)
@@ -286,24 +294,6 @@ class EventService:
             .order_by(Case.created_at, Case.id)
             .limit(1)
         ).first()
-
-    def _deliver_or_buffer(
-        self,
-        session: Session,
-        case: Case,
-        name: str,
-        payload: Mapping[str, Any],
-        correlation: Mapping[str, Any],
-        actor: str,
-        now: datetime,
-        message_id: str,
-    ) -> None:
-        if case.status == "active" and self.runtime.deliver(
-            session, case, name, payload, correlation, actor, now, message_id
-        ):
-            return
-        expires = now + self.buffer_ttl if self.buffer_ttl else None
-        self.runtime.buffer(session, case, name, payload, correlation, actor, now, message_id, expires)
 
 
 def _batch_error(event_id: Any, err: ServiceError) -> dict[str, Any]:

@@ -21,6 +21,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from ..cases.runtime import CaseRuntime
 from ..channels.base import Channel, DeliveryResult, OutboundMessage
 from ..clock import Clock
 from ..compliance.guard import Admission, ContactGuard
@@ -32,6 +33,9 @@ from ..history.service import NewEntry, append
 
 MAX_ATTEMPTS = 8
 OUTBOX_ACTOR = "system:outbox"
+# Notices whose delivery proof belongs in the evidence package (not e.g. the mediator report).
+RECEIPTED_OPERATIONS = frozenset({"send_sms", "send_email", "send_registered_mail"})
+RECEIPT_BUFFER_TTL = timedelta(days=30)
 
 
 @dataclass(frozen=True)
@@ -65,6 +69,7 @@ class OutboxDispatcher:
         clock: Clock,
         guard: ContactGuard | None = None,
         worker: str | None = None,
+        runtime: CaseRuntime | None = None,
     ) -> None:
         self.db = db
         self.channels = dict(channels)
@@ -72,6 +77,7 @@ class OutboxDispatcher:
         self.clock = clock
         self.guard = guard
         self.worker = worker  # named in the history, so operators see which worker sent what
+        self.runtime = runtime  # delivers the channel's own delivery confirmations to the case
 
     def dispatch(self, message_id: uuid.UUID) -> bool:
         """Pass one message through the policy and send it; True when it was delivered."""
@@ -161,6 +167,37 @@ class OutboxDispatcher:
         if case is not None:
             append(session, case, [entry], now)
             case.updated_at = now
+            if result.delivered and result.confirmed:
+                self._confirm(session, case, row, result, now)
+
+    def _confirm(
+        self, session: Session, case: Case, row: OutboxMessage, result: DeliveryResult, now: datetime
+    ) -> None:
+        """The channel confirmed delivery: tell the case as a carrier receipt would (`notice_delivered`)."""
+        if (
+            self.runtime is None
+            or row.operation not in RECEIPTED_OPERATIONS
+            or case.status not in ("active", "error")
+        ):
+            return
+        receipt = {
+            "request_id": row.idempotency_key.split(":", 1)[1],
+            "channel": row.channel,
+            "reference": result.reference,
+            "carrier": (result.detail or {}).get("carrier", "local-sink"),
+            "delivered_at": now.isoformat(),
+        }
+        self.runtime.deliver_or_buffer(
+            session,
+            case,
+            "notice_delivered",
+            receipt,
+            {"loan_id": row.loan_id},
+            OUTBOX_ACTOR,
+            now,
+            f"receipt:{row.idempotency_key}",
+            RECEIPT_BUFFER_TTL,
+        )
 
 
 def _backoff(now: datetime, attempts: int) -> datetime:

@@ -49,6 +49,7 @@ class Worker:
             services.clock,
             guard=services.compliance.guard,
             worker=self.name,
+            runtime=services.runtime,
         )
         self.purge_interval = timedelta(seconds=settings.retention_purge_interval_seconds)
         self._next_purge: datetime | None = None

@@ -6,7 +6,7 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import ForeignKey, Index, Integer, String, Text, UniqueConstraint, Uuid
+from sqlalchemy import ForeignKey, Index, Integer, String, Text, UniqueConstraint, Uuid, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ..base import Base, JSONType, UTCDateTime
@@ -57,6 +57,16 @@ class HumanTask(Base):
     __table_args__ = (
         Index("ix_human_tasks_inbox", "status", "lane", "priority", "due_sort", "created_at"),
         Index("ix_human_tasks_assignee", "assignee", "status"),
+        # readers of every lane (auditor, admin): open tasks in inbox order, without a sort
+        Index(
+            "ix_human_tasks_open_order",
+            text("priority DESC"),
+            "due_sort",
+            "created_at",
+            "id",
+            postgresql_where=text("status = 'open'"),
+            sqlite_where=text("status = 'open'"),
+        ),
     )
 
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)  # the SpiffWorkflow task id
