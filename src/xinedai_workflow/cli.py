@@ -83,6 +83,7 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
         import os  # noqa: PLC0415
 
         os.environ["XINEDAI_WORKER_ENABLED"] = "false"
+        get_settings.cache_clear()  # with one uvicorn worker the app is built in this process
     uvicorn.run(
         "xinedai_workflow.app:app_factory",
         factory=True,
@@ -120,11 +121,12 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=int, default=8000)
     serve.add_argument("--workers", type=int, default=1, help="uvicorn worker processes")
     serve.add_argument("--no-worker", action="store_true", help="do not run the in-process worker")
-    serve.add_argument("--log-level", default="info")
+    serve.add_argument("--log-level", default="info", choices=LOG_LEVELS)
     serve.set_defaults(func=cmd_serve)
 
     worker = sub.add_parser("worker", help="run a worker process only (timers, outbox); several may run")
     worker.add_argument("--once", action="store_true", help="do one round and exit")
+    worker.add_argument("--log-level", default="info", choices=LOG_LEVELS)
     worker.set_defaults(func=cmd_worker)
 
     migrate = sub.add_parser("migrate", help="upgrade the database schema (Alembic head)")
@@ -146,9 +148,23 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+# Libraries that log every step at INFO; their INFO lines drown ours and cost a lock per line.
+CHATTY_LOGGERS = ("spiff", "alembic")
+LOG_LEVELS = ("critical", "error", "warning", "info", "debug")
+
+
+def configure_logging(level: str) -> None:
+    """Our loggers at `level`; SpiffWorkflow and Alembic only from WARNING unless `level` is debug."""
+    numeric = logging.getLevelName(level.upper())
+    numeric = numeric if isinstance(numeric, int) else logging.INFO
+    logging.basicConfig(level=numeric, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    for name in CHATTY_LOGGERS:
+        logging.getLogger(name).setLevel(logging.DEBUG if numeric <= logging.DEBUG else logging.WARNING)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     args = build_parser().parse_args(argv)
+    configure_logging(getattr(args, "log_level", "info"))
     settings = get_settings()
     return int(args.func(settings, args))
 
