@@ -14,7 +14,7 @@ import pytest
 from sqlalchemy import create_engine, func, select
 
 from tests.conftest import DIAGRAMS, TEST_SECRET, overdue_event
-from tests.faults.conftest import ApiProcess, Process
+from tests.service_processes import ApiProcess, Process
 from xinedai_workflow.auth.tokens import mint_token
 from xinedai_workflow.db.models import Case
 from xinedai_workflow.settings import Settings

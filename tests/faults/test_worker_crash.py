@@ -13,7 +13,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from tests.faults.conftest import FAULT_DIAGRAMS, Process, worker_process
+from tests.faults.conftest import FAULT_DIAGRAMS
+from tests.service_processes import Process, worker_process
 from xinedai_workflow.clock import ManualClock
 from xinedai_workflow.container import Services, build_services
 from xinedai_workflow.db.bulk import insert_new_in_bulk

@@ -8,12 +8,12 @@ import httpx
 import pytest
 
 from tests.conftest import overdue_event
-from tests.system.conftest import ServiceProcess
+from tests.service_processes import ApiProcess
 
 pytestmark = pytest.mark.slow
 
 
-def test_acknowledged_events_survive_a_hard_kill(service_process: ServiceProcess) -> None:
+def test_acknowledged_events_survive_a_hard_kill(service_process: ApiProcess) -> None:
     service_process.env["XINEDAI_DEFAULT_PROCESS_KEY"] = "t_collect"
     service_process.start()
     system = {"Authorization": f"Bearer {service_process.token('core', 'system')}"}
@@ -30,7 +30,7 @@ def test_acknowledged_events_survive_a_hard_kill(service_process: ServiceProcess
         alice = {"Authorization": f"Bearer {service_process.token('alice', 'collector', 'collectors')}"}
         assert http.post(f"/api/v1/tasks/{task['task_id']}/claim", headers=alice).status_code == 200
 
-    service_process.kill()
+    service_process.kill9()
     service_process.start()
 
     with httpx.Client(base_url=service_process.base_url, timeout=30) as http:

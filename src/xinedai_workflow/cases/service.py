@@ -20,8 +20,6 @@ from ..definitions.registry import DefinitionRegistry
 from ..engine import InvalidVariables, ProcessDefinition
 from ..errors import Invalid, NotFound
 from ..forms import schema_errors
-from ..history import service as history
-from ..history.service import Verification
 from ..idempotency import Answer, remember, replay
 from ..paging import decode_cursor, encode_cursor
 from .access import can_see, visible_cases, visible_lanes, works_case
@@ -140,37 +138,6 @@ class CaseService:
             encode_cursor([rows[-1].created_at.isoformat(), str(rows[-1].id)]) if more and rows else None
         )
         return {"items": [case_summary(c) for c in rows], "next_cursor": next_cursor}
-
-    def history(
-        self, principal: Principal, case_id: uuid.UUID, limit: int, cursor: str | None
-    ) -> dict[str, Any]:
-        after = decode_cursor(cursor, 1)
-        after_seq = int(after[0]) if after and isinstance(after[0], int) else 0
-        with self.db.read() as session:
-            case = self.visible_case(session, principal, case_id)
-            rows = history.page(session, case.id, after_seq, limit + 1)
-        more = len(rows) > limit
-        rows = rows[:limit]
-        items = [
-            {
-                "seq": r.seq,
-                "at": r.at,
-                "actor": r.actor,
-                "action": r.action,
-                "element_id": r.element_id,
-                "data": r.data,
-                "definition_version": r.definition_version,
-                "prev_hash": r.prev_hash,
-                "hash": r.hash,
-            }
-            for r in rows
-        ]
-        return {"items": items, "next_cursor": encode_cursor([rows[-1].seq]) if more and rows else None}
-
-    def verify(self, principal: Principal, case_id: uuid.UUID) -> Verification:
-        with self.db.read() as session:
-            case = self.visible_case(session, principal, case_id)
-            return history.verify(session, case)
 
     # -- operator actions ---------------------------------------------------------------------
     def cancel(self, principal: Principal, case_id: uuid.UUID, reason: str) -> dict[str, Any]:
