@@ -1,27 +1,31 @@
 """Fixtures of the compliance tests: a bundle with the real contact policy and a template, and
-diagrams that ask for too many contacts (hourly SMS, SMS bursts, repeated calls)."""
+diagrams that ask for too many contacts (hourly SMS, half-hourly automated calls, SMS bursts,
+repeated calls)."""
 
 from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import select
+from sqlalchemy import func, select
 from tests.conftest import PROCESSES, TokenFactory
 
+from xinedai_workflow.clock import ManualClock
 from xinedai_workflow.container import Services
-from xinedai_workflow.db.models import BlockedContact, HistoryEntry, OutboxMessage, RecordedContact
+from xinedai_workflow.db.models import BlockedContact, HistoryEntry, OutboxMessage, RecordedContact, Timer
+from xinedai_workflow.worker.runner import Worker
 
 HERE = Path(__file__).resolve().parent / "diagrams"
 POLICY = (PROCESSES / "contact_policy.yaml").read_bytes()
 SMS_TEMPLATE = (PROCESSES / "templates" / "sms_reminder.txt.j2").read_bytes()
-DIAGRAMS = ("c_hourly_sms.bpmn", "c_burst.bpmn", "c_calls.bpmn", "c_call_form.json")
+VOICE_TEMPLATE = (PROCESSES / "templates" / "voice_reminder.txt.j2").read_bytes()
+DIAGRAMS = ("c_hourly_sms.bpmn", "c_robocalls.bpmn", "c_burst.bpmn", "c_calls.bpmn", "c_call_form.json")
 COLLECTOR = {"sub": "alice", "groups": ["collectors"]}
 
 Files = list[tuple[str, tuple[str, bytes, str]]]
@@ -37,6 +41,7 @@ def bundle(policy: bytes | None = POLICY, extra: dict[str, bytes] | None = None)
     if policy is not None:
         files["contact_policy.yaml"] = policy
     files["templates/sms_reminder.txt.j2"] = SMS_TEMPLATE
+    files["templates/voice_reminder.txt.j2"] = VOICE_TEMPLATE
     files.update(extra or {})
     return [part(name, content) for name, content in files.items()]
 
@@ -128,3 +133,21 @@ def history(services: Services, case_id: str, action: str | None = None) -> list
         if action is not None:
             query = query.where(HistoryEntry.action == action)
         return list(session.scalars(query))
+
+
+def run_until(services: Services, worker: Worker, clock: ManualClock, end: datetime) -> int:
+    """Jump from one due timer or outbox message to the next until `end`; return the rounds."""
+    rounds = 0
+    while clock.now() < end:
+        worker.run_once()
+        rounds += 1
+        with services.db.read() as session:
+            timer = session.scalar(select(func.min(Timer.due_at)))
+            message = session.scalar(
+                select(func.min(OutboxMessage.next_attempt_at)).where(OutboxMessage.status == "pending")
+            )
+        # a timer fires once the clock has passed its due time
+        due = [t for t in (timer and timer + timedelta(seconds=1), message) if t is not None]
+        clock.set(min([end, *due]) if due else end)
+    worker.run_once()
+    return rounds

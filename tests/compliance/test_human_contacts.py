@@ -3,11 +3,13 @@ refused with the rule and the next allowed moment, and the refusal stays in the 
 
 from __future__ import annotations
 
+from collections import Counter
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 from fastapi.testclient import TestClient
-from tests.compliance.conftest import StartCase, blocks, contacts, history
+from tests.compliance.conftest import StartCase, blocks, contacts, history, local, outbox, run_until
 from tests.conftest import TokenFactory
 
 from xinedai_workflow.clock import ManualClock
@@ -173,3 +175,45 @@ def test_a_task_without_contact_channel_records_no_contact(
     )
     assert done.status_code == 200, done.text
     assert contacts(services) == []
+
+
+def test_automated_calls_share_the_connected_call_cap_with_collectors_and_keep_quiet_hours(
+    client: TestClient,
+    auth: TokenFactory,
+    services: Services,
+    clock: ManualClock,
+    worker: Worker,
+    compliance_deployed: dict[str, Any],
+    start: StartCase,
+    settings: Any,
+) -> None:
+    """A diagram placing an automated call every half hour for two days (Monday 09:00 Shanghai on):
+    three calls ring on Monday, the fourth is deferred to the next morning, a collector's call that
+    Monday is refused, and no day ever has more than three or any call in quiet hours."""
+    robocalls = start("c_robocalls", borrower_id="B-robo", rounds=96)
+    collector_case = start("c_calls", borrower_id="B-robo")
+    run_until(services, worker, clock, clock.now() + timedelta(hours=3))
+
+    rung = [c for c in contacts(services, "B-robo") if c.channel == "automated_call"]
+    assert len(rung) == 3 and all(c.kind == "outbound_automated" for c in rung)
+    [deferred, *_] = history(services, robocalls, "contact_deferred")
+    assert deferred.data["decision"]["rule"] == "daily_call_cap"
+    alice = auth("collector", groups=["collectors"], sub="alice")
+    refused = record_call(client, alice, collector_case, outcome="promise_to_pay")
+    assert refused.status_code == 409, refused.text
+    assert refused.json()["error"]["details"]["rule"] == "daily_call_cap"
+
+    run_until(services, worker, clock, clock.now() + timedelta(days=6))
+    rung = [c for c in contacts(services, "B-robo") if c.channel == "automated_call"]
+    per_day = Counter(local(c.at, "Asia/Shanghai").date() for c in rung)
+    assert len(per_day) >= 2 and max(per_day.values()) <= 3
+    assert all(8 <= local(c.at, "Asia/Shanghai").hour < 22 for c in rung)
+    messages = outbox(services, robocalls)
+    assert len(messages) == 96 and {m.channel for m in messages} == {"automated_call"}
+    statuses = Counter(m.status for m in messages)
+    assert statuses["sent"] == len(rung) and statuses["pending"] == 0
+    assert statuses["sent"] + statuses["dropped"] == 96
+    # the channel sink holds exactly the calls placed, each with the spoken-text template named
+    placed = list(Path(settings.outbox_sink_dir, "automated_call").glob("*.json"))
+    assert len(placed) == statuses["sent"]
+    assert "voice_reminder.txt.j2" in placed[0].read_text(encoding="utf-8")

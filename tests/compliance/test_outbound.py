@@ -8,7 +8,6 @@ from pathlib import Path
 from typing import Any
 
 from fastapi.testclient import TestClient
-from sqlalchemy import func, select
 from tests.compliance.conftest import (
     StartCase,
     blocks,
@@ -18,34 +17,16 @@ from tests.compliance.conftest import (
     local,
     outbox,
     policy_with,
+    run_until,
 )
 from tests.conftest import TokenFactory
 
 from xinedai_workflow.clock import ManualClock
 from xinedai_workflow.container import Services
-from xinedai_workflow.db.models import OutboxMessage, Timer
 from xinedai_workflow.db.retry import write_with_retry
 from xinedai_workflow.worker.runner import Worker
 
 POLICY_VERSION = "2025.1"
-
-
-def run_until(services: Services, worker: Worker, clock: ManualClock, end: datetime) -> int:
-    """Jump from one due timer or outbox message to the next until `end`; return the rounds."""
-    rounds = 0
-    while clock.now() < end:
-        worker.run_once()
-        rounds += 1
-        with services.db.read() as session:
-            timer = session.scalar(select(func.min(Timer.due_at)))
-            message = session.scalar(
-                select(func.min(OutboxMessage.next_attempt_at)).where(OutboxMessage.status == "pending")
-            )
-        # a timer fires once the clock has passed its due time
-        due = [t for t in (timer and timer + timedelta(seconds=1), message) if t is not None]
-        clock.set(min([end, *due]) if due else end)
-    worker.run_once()
-    return rounds
 
 
 def test_a_diagram_sending_an_sms_every_hour_gets_at_most_the_daily_cap(
@@ -116,6 +97,43 @@ def test_quiet_hours_are_the_borrowers_own_and_a_deferred_message_goes_out_in_th
     [contact] = contacts(services, "B-ny")
     assert contact.connected is True and contact.timezone == "America/New_York"
     assert contact.local_date.isoformat() == "2026-03-02" and contact.policy_version == POLICY_VERSION
+
+
+def test_a_reminder_deferred_overnight_is_dropped_when_the_case_ends_before_morning(
+    services: Services,
+    clock: ManualClock,
+    worker: Worker,
+    client: TestClient,
+    auth: TokenFactory,
+    compliance_deployed: dict[str, Any],
+    start: StartCase,
+    settings: Any,
+) -> None:
+    clock.set(datetime(2026, 3, 2, 8, 0, tzinfo=UTC))  # 03:00 in New York: the SMS waits for 08:00
+    case_id = start("c_burst", borrower_id="B-paid", timezone="America/New_York", burst=1)
+    worker.run_once()
+    assert [m.status for m in outbox(services, case_id)] == ["pending"]
+    alice = auth("collector", groups=["collectors"], sub="alice")
+    [task] = client.get(f"/api/v1/cases/{case_id}", headers=alice).json()["open_tasks"]
+    assert client.post(f"/api/v1/tasks/{task['task_id']}/claim", headers=alice).status_code == 200
+    done = client.post(f"/api/v1/tasks/{task['task_id']}/complete", headers=alice, json={"data": {}})
+    assert done.status_code == 200 and done.json()["status"] == "completed"
+
+    clock.set(datetime(2026, 3, 2, 13, 0, tzinfo=UTC))  # 08:00 in New York
+    worker.run_once()
+    [message] = outbox(services, case_id)
+    assert message.status == "dropped"
+    [entry] = history(services, case_id, "contact_dropped")
+    assert entry.data["decision"]["rule"] == "case_closed"
+    assert "the case ended" in entry.data["decision"]["reason"]
+    assert contacts(services, "B-paid") == []
+    assert not Path(settings.outbox_sink_dir, "sms").exists() or not any(
+        Path(settings.outbox_sink_dir, "sms").glob("*.json")
+    )
+    assert [(b.rule, b.action) for b in blocks(services, "B-paid")] == [
+        ("quiet_hours", "defer"),
+        ("case_closed", "drop"),
+    ]
 
 
 def test_a_kept_plan_an_open_dispute_and_an_opt_out_drop_collection_messages(

@@ -139,11 +139,21 @@ def test_jinja_variable_alternatives_match_any_spacing() -> None:
         ("demand_letter.j2", "letter"),
         ("letter_formal.md.j2", "letter"),
         ("call_script_first_call.j2", "call_script"),
+        ("voice_reminder.txt.j2", "voice"),
         ("instructions_review.j2", None),
     ],
 )
 def test_template_kind_from_name(name: str, kind: str | None) -> None:
     assert template_kind_from_name(name) == kind
+
+
+def test_a_voice_message_without_the_amount_or_with_a_threat_is_refused() -> None:
+    good = (ROOT / "processes" / "templates" / "voice_reminder.txt.j2").read_text(encoding="utf-8")
+    assert lint_template("voice_reminder.txt.j2", good, "voice", RULES) == []
+    no_amount = good.replace("当前应还金额{{ amount_owed | money }}元。", "")
+    assert [p.rule for p in lint_template("voice_x.j2", no_amount, "voice", RULES)] == ["amount_owed"]
+    threat = good.replace("如已还款，请忽略本来电。", "否则后果自负。")
+    assert [p.rule for p in lint_template("voice_x.j2", threat, "voice", RULES)] == ["threat"]
 
 
 def _repository_templates() -> list[Path]:

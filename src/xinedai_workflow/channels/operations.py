@@ -6,6 +6,7 @@ OPERATION_CHANNELS: dict[str, str] = {
     "send_sms": "sms",
     "send_email": "email",
     "send_registered_mail": "registered_mail",
+    "place_automated_call": "automated_call",
     "report_to_mediator": "mediation_report",
     "notify_legal_consultation": "email",
 }

@@ -18,6 +18,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from ..auth.principal import Principal
+from ..cases.runtime import ENDED
 from ..db.models import BlockedContact, Case, HumanTask, OutboxMessage, RecordedContact
 from ..definitions.registry import DefinitionRegistry
 from ..domain.contact_model import (
@@ -27,6 +28,8 @@ from ..domain.contact_model import (
     ContactAttempt,
     ContactDecision,
     ContactKind,
+    Purpose,
+    Rule,
     Target,
 )
 from ..domain.contact_policy import evaluate
@@ -87,6 +90,24 @@ def _stale_after_defer_limit(
         next_allowed_at=None,
         reason=f"{decision.reason}; not sent within {hours} h of being queued",
         reason_zh=f"{decision.reason_zh}；排队后 {hours} 小时内无法发送",
+    )
+
+
+def _moot_once_closed(decision: ContactDecision, case: Case, attempt: ContactAttempt) -> ContactDecision:
+    """A collection message still queued (e.g. deferred overnight) when its case ended — the
+    borrower paid, or the case was cancelled — is dropped: it would demand a debt that is settled."""
+    if attempt.purpose is not Purpose.COLLECTION or case.status not in ENDED:
+        return decision
+    ended = case.outcome or case.status
+    return replace(
+        decision,
+        allowed=False,
+        action=Action.DROP,
+        rule=Rule.CASE_CLOSED,
+        blocked_by=(Rule.CASE_CLOSED,),
+        next_allowed_at=None,
+        reason=f"the case ended ({ended}) before this collection message went out",
+        reason_zh=f"案件已结束（{ended}），不再发送该催收信息",
     )
 
 
@@ -198,6 +219,7 @@ class ContactGuard:
         stale = reservations_of(session, row.id)
         decision, _rows = self._decide(session, policy, borrower, attempt, [r.id for r in stale])
         decision = _stale_after_defer_limit(decision, row.created_at, policy)
+        decision = _moot_once_closed(decision, case, attempt)
         if not decision.allowed:
             self._block(session, case, borrower, attempt, decision, policy, OUTBOX_ACTOR, outbox_id=row.id)
             return Admission(decision, policy, borrower, attempt)

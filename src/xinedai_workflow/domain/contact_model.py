@@ -91,6 +91,7 @@ class Rule(StrEnum):
     DAILY_CONTACT_CAP = "daily_contact_cap"
     ROLLING_ATTEMPTS = "rolling_attempts"
     POST_CONVERSATION_QUIET = "post_conversation_quiet"
+    CASE_CLOSED = "case_closed"  # a collection message still queued when its case ended
 
 
 CALL_CHANNELS: frozenset[Channel] = frozenset({Channel.CALL, Channel.AUTOMATED_CALL})

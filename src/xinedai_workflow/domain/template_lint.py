@@ -28,7 +28,7 @@ __all__ = [
     "template_kind_from_name",
 ]
 
-TEMPLATE_KINDS: tuple[str, ...] = ("sms", "email", "letter", "call_script")
+TEMPLATE_KINDS: tuple[str, ...] = ("sms", "email", "letter", "call_script", "voice")
 _FOLD = {"您": "你", "妳": "你"}
 _JINJA_COMMENT = re.compile(r"\{#.*?#\}", re.DOTALL)
 _JINJA_TAG = re.compile(r"\{[{%](.*?)[}%]\}", re.DOTALL)
@@ -111,7 +111,8 @@ class LintProblem:
 
 
 def template_kind_from_name(filename: str) -> str | None:
-    """sms_*.j2 → sms, email_* → email, call_script* → call_script, *letter* → letter, else None."""
+    """sms_*.j2 → sms, email_* → email, call_script* → call_script, voice_* → voice (an automated
+    call's spoken text), *letter* → letter, else None."""
     stem = PurePath(filename).name.lower()
     if stem.startswith("sms_") or stem.startswith("sms."):
         return "sms"
@@ -119,6 +120,8 @@ def template_kind_from_name(filename: str) -> str | None:
         return "email"
     if stem.startswith("call_script"):
         return "call_script"
+    if stem.startswith("voice_") or stem.startswith("voice."):
+        return "voice"
     if "letter" in stem:
         return "letter"
     return None
