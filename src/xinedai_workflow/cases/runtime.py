@@ -289,8 +289,11 @@ class CaseRuntime:
 
         entries = list(entries)
         entries += self._outbox(session, case, instance, now)
-        if derived is None:  # read after the step's own changes (e.g. the task it just completed)
-            derived = load_derived(session, [case.id])[case.id]
+        if derived is None:
+            # Without autoflush: the identity map already shows this step's own changes (e.g. the
+            # task it just completed), and the case row is then written once, not twice.
+            with session.no_autoflush:
+                derived = load_derived(session, [case.id])[case.id]
         entries += self._sync_tasks(session, case, snapshot, now, derived)
         self._sync_waits(session, case, snapshot, derived)
         if case.stage != previous_stage and case.stage is not None:

@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, Select, and_, func, or_, select, update
 from sqlalchemy import case as when
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
 from ..auth.principal import Principal
 from ..cases.access import visible_tasks, works_task
@@ -263,8 +264,8 @@ class TaskService:
                 .values(assignee=principal.sub, claimed_at=now)
                 .execution_options(synchronize_session=False)
             ).rowcount
-            session.refresh(task)
             if not won:
+                session.refresh(task)
                 if task.assignee == principal.sub and task.status == "open":
                     return task_view(task)  # a repeated claim of one's own task
                 if task.status != "open":
@@ -274,6 +275,9 @@ class TaskService:
                     code="already_claimed",
                     details={"assignee": task.assignee} if principal.supervises else None,
                 )
+            # the row now holds exactly these values: no need to read it back
+            set_committed_value(task, "assignee", principal.sub)
+            set_committed_value(task, "claimed_at", now)
             self._history(session, task, principal, "task_claimed", {"assignee": principal.sub}, now)
             return task_view(task)
 
@@ -330,26 +334,22 @@ class TaskService:
             raise Conflict("the task is claimed by someone else", code="claimed_by_other")
 
     def complete(self, principal: Principal, task_id: uuid.UUID, data: dict[str, Any]) -> dict[str, Any]:
-        """Validate `data` against the task's form on the server, then advance the engine."""
-        with self.db.read() as session:
-            task = self._task(session, principal, task_id)
-            self._check_can_complete(task, principal)
-            case = session.get(Case, task.case_id)
-            assert case is not None
-            form = self.registry.get(session, case.process_version_id).form(task.form_file)
-        problems = schema_errors(form, data) if form is not None else []
-        problems += [
-            {"field": k, "message": "this name is reserved for a diagram helper"}
-            for k in sorted(self.reserved.intersection(data))
-        ]
-        if problems:
-            raise Invalid("the data does not match the task's form", details=problems)
+        """Validate `data` against the task's form on the server, then advance the engine, in one
+        unit of work (invalid data rolls it back: nothing changes)."""
 
         def work(session: Session) -> dict[str, Any] | ServiceError:
             task = self._task(session, principal, task_id)
             self._check_can_complete(task, principal)
             case = session.get(Case, task.case_id)
             assert case is not None
+            form = self.registry.get(session, case.process_version_id).form(task.form_file)
+            problems = schema_errors(form, data) if form is not None else []
+            problems += [
+                {"field": k, "message": "this name is reserved for a diagram helper"}
+                for k in sorted(self.reserved.intersection(data))
+            ]
+            if problems:
+                raise Invalid("the data does not match the task's form", details=problems)
             now = self.clock.now()
             if self.contact_guard is not None:
                 refused = self.contact_guard(session, principal, case, task, data, now)
