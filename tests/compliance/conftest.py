@@ -151,3 +151,17 @@ def run_until(services: Services, worker: Worker, clock: ManualClock, end: datet
         clock.set(min([end, *due]) if due else end)
     worker.run_once()
     return rounds
+
+
+def open_call(client: TestClient, headers: dict[str, str], case_id: str) -> str:
+    case = client.get(f"/api/v1/cases/{case_id}", headers=headers).json()
+    [task] = [t for t in case["open_tasks"] if t["name"] == "call"]
+    task_id: str = task["task_id"]
+    if task.get("assignee") is None:
+        assert client.post(f"/api/v1/tasks/{task_id}/claim", headers=headers).status_code == 200
+    return task_id
+
+
+def record_call(client: TestClient, headers: dict[str, str], case_id: str, **data: Any) -> Any:
+    task_id = open_call(client, headers, case_id)
+    return client.post(f"/api/v1/tasks/{task_id}/complete", headers=headers, json={"data": data})

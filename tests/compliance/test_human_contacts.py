@@ -9,26 +9,21 @@ from pathlib import Path
 from typing import Any
 
 from fastapi.testclient import TestClient
-from tests.compliance.conftest import StartCase, blocks, contacts, history, local, outbox, run_until
+from tests.compliance.conftest import (
+    StartCase,
+    blocks,
+    contacts,
+    history,
+    local,
+    outbox,
+    record_call,
+    run_until,
+)
 from tests.conftest import TokenFactory
 
 from xinedai_workflow.clock import ManualClock
 from xinedai_workflow.container import Services
 from xinedai_workflow.worker.runner import Worker
-
-
-def open_call(client: TestClient, headers: dict[str, str], case_id: str) -> str:
-    case = client.get(f"/api/v1/cases/{case_id}", headers=headers).json()
-    [task] = [t for t in case["open_tasks"] if t["name"] == "call"]
-    task_id: str = task["task_id"]
-    if task.get("assignee") is None:
-        assert client.post(f"/api/v1/tasks/{task_id}/claim", headers=headers).status_code == 200
-    return task_id
-
-
-def record_call(client: TestClient, headers: dict[str, str], case_id: str, **data: Any) -> Any:
-    task_id = open_call(client, headers, case_id)
-    return client.post(f"/api/v1/tasks/{task_id}/complete", headers=headers, json={"data": data})
 
 
 def test_a_fourth_connected_call_in_a_day_is_refused_and_the_refusal_is_kept(

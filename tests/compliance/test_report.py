@@ -8,8 +8,7 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 from fastapi.testclient import TestClient
-from tests.compliance.conftest import StartCase, contacts
-from tests.compliance.test_human_contacts import record_call
+from tests.compliance.conftest import StartCase, contacts, record_call
 from tests.conftest import TokenFactory
 
 from xinedai_workflow.container import Services

@@ -7,8 +7,7 @@ from datetime import timedelta
 from typing import Any
 
 from fastapi.testclient import TestClient
-from tests.compliance.conftest import StartCase, blocks, bundle, contacts, history, policy_with
-from tests.compliance.test_human_contacts import record_call
+from tests.compliance.conftest import StartCase, blocks, bundle, contacts, history, policy_with, record_call
 from tests.conftest import TokenFactory
 
 from xinedai_workflow.clock import ManualClock

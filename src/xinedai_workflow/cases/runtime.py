@@ -20,7 +20,7 @@ from ..db.bulk import insert_new_in_bulk
 from ..db.models import BufferedMessage, Case, HumanTask, MessageSubscription, OutboxMessage, Timer
 from ..db.models.cases import NO_DUE_DATE
 from ..definitions.registry import DefinitionRegistry
-from ..engine import EngineInstance, ProcessDefinition, RuntimeContext, Snapshot, TaskNotReady
+from ..engine import EngineInstance, ProcessDefinition, RuntimeContext, ServiceCall, Snapshot, TaskNotReady
 from ..engine.serializer import to_json_value
 from ..errors import Conflict
 from ..history.service import NewEntry, append
@@ -28,6 +28,16 @@ from ..ids import uuid7
 from .derived import DerivedRows, load_derived
 
 ENDED = ("completed", "cancelled")
+
+
+def outbox_key(case: Case, call: ServiceCall) -> str:
+    """The outbox row's idempotency key: the case and the diagram's `request_id` of the call."""
+    return f"{case.id}:{call.request_id}"
+
+
+def request_id_of(outbox_key: str) -> str:
+    """The diagram's `request_id` inside an outbox idempotency key (see `outbox_key`)."""
+    return outbox_key.split(":", 1)[1]
 
 
 class CaseRuntime:
@@ -331,7 +341,7 @@ class CaseRuntime:
     ) -> list[NewEntry]:
         entries = []
         for call in instance.service_calls:
-            key = f"{case.id}:{call.task_id}:{call.operation}"
+            key = outbox_key(case, call)
             message = OutboxMessage(
                 id=uuid7(),
                 case_id=case.id,

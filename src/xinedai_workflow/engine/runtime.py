@@ -108,6 +108,11 @@ class ServiceCall:
     element_id: str
     task_id: uuid.UUID
 
+    @property
+    def request_id(self) -> str:
+        """What the diagram gets back as the call's `request_id`; receipts refer to it."""
+        return f"{self.task_id}:{self.operation}"
+
 
 @dataclass
 class Snapshot:
@@ -332,7 +337,7 @@ class EngineInstance:
         }
         call = ServiceCall(operation, to_json_value(params), element, task_id)
         self.service_calls.append(call)
-        return json.dumps({"status": "queued", "request_id": f"{task_id}:{operation}"})
+        return json.dumps({"status": "queued", "request_id": call.request_id})
 
     # -- reading back -------------------------------------------------------------------------
     def _waiting_event_tasks(self) -> list[Task]:

@@ -21,7 +21,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from ..cases.runtime import CaseRuntime
+from ..cases.runtime import ENDED, CaseRuntime, request_id_of
 from ..channels.base import Channel, DeliveryResult, OutboundMessage
 from ..clock import Clock
 from ..compliance.guard import Admission, ContactGuard
@@ -174,14 +174,10 @@ class OutboxDispatcher:
         self, session: Session, case: Case, row: OutboxMessage, result: DeliveryResult, now: datetime
     ) -> None:
         """The channel confirmed delivery: tell the case as a carrier receipt would (`notice_delivered`)."""
-        if (
-            self.runtime is None
-            or row.operation not in RECEIPTED_OPERATIONS
-            or case.status not in ("active", "error")
-        ):
+        if self.runtime is None or row.operation not in RECEIPTED_OPERATIONS or case.status in ENDED:
             return
         receipt = {
-            "request_id": row.idempotency_key.split(":", 1)[1],
+            "request_id": request_id_of(row.idempotency_key),
             "channel": row.channel,
             "reference": result.reference,
             "carrier": (result.detail or {}).get("carrier", "local-sink"),
