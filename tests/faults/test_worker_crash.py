@@ -74,21 +74,29 @@ def _fired(services: Services) -> int:
 
 def _kill_in_the_middle_of_a_batch(
     services: Services, database_url: str, workdir: Path, processes: list[Process]
-) -> tuple[Process, set[uuid.UUID]]:
-    """Start a worker, wait until it holds a leased batch it has not committed, kill -9 it.
-    Returns the dead worker and the cases it left leased (tries again if it slipped through)."""
+) -> tuple[Process, Process, set[uuid.UUID]]:
+    """Start a victim worker and, right after it, a survivor; once both hold leased batches, kill -9
+    the victim while it holds one it has not committed. The victim starts first so that a quick
+    survivor cannot drain every timer before the victim leased any. Returns the survivor, the dead
+    worker and the cases it left leased (another victim is tried if one slipped through)."""
+    survivor: Process | None = None
     for attempt in range(5):
         victim = worker_process(database_url, workdir, f"victim-{attempt}", **WORKER_SETTINGS).start()
         processes.append(victim)
+        if survivor is None:
+            survivor = worker_process(database_url, workdir, "survivor", **WORKER_SETTINGS).start()
+            processes.append(survivor)
+        survivor_leased = False
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
-            if _fired(services) >= 100 and _leased_by(services, victim):
+            survivor_leased = survivor_leased or bool(_leased_by(services, survivor))
+            if survivor_leased and _fired(services) >= 100 and _leased_by(services, victim):
                 break
             time.sleep(0.005)
         victim.kill9()
         orphans = _leased_by(services, victim)
-        if orphans:
-            return victim, orphans
+        if orphans and survivor_leased:
+            return survivor, victim, orphans
     raise AssertionError("could not catch a worker in the middle of a batch")
 
 
@@ -99,9 +107,9 @@ def test_kill_9_mid_batch_fires_every_timer_exactly_once(
     services = build_services(settings, ManualClock(datetime.now(UTC) - timedelta(hours=2)))
     try:
         seed_due_timers(services, TIMERS)
-        survivor = worker_process(database_url, tmp_path, "survivor", **WORKER_SETTINGS).start()
-        processes.append(survivor)
-        victim, orphans = _kill_in_the_middle_of_a_batch(services, database_url, tmp_path, processes)
+        survivor, victim, orphans = _kill_in_the_middle_of_a_batch(
+            services, database_url, tmp_path, processes
+        )
 
         deadline = time.monotonic() + 120
         while _fired(services) < TIMERS and time.monotonic() < deadline:

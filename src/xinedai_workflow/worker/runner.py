@@ -39,6 +39,7 @@ class Worker:
     def __init__(self, services: Services, name: str | None = None, channel: Channel | None = None) -> None:
         self.services = services
         self.name = name or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
+        self.actor = f"system:worker:{self.name}"  # who fired a timer, in the case history
         settings = services.settings
         self.batch = settings.worker_batch_size
         self.lease = timedelta(seconds=settings.worker_lease_seconds)
@@ -78,16 +79,14 @@ class Worker:
 
     def _fire_batch(self, session: Session, case_ids: list[uuid.UUID]) -> int:
         cases = session.scalars(select(Case).where(Case.id.in_(case_ids))).all()
-        actor = f"system:worker:{self.name}"
-        return self.services.runtime.fire_timers_of(session, cases, self.services.clock.now(), actor)
+        return self.services.runtime.fire_timers_of(session, cases, self.services.clock.now(), self.actor)
 
     def _fire_with_retry(self, case_id: uuid.UUID) -> int:
         def work(session: Session) -> int:
             case = session.get(Case, case_id)
             if case is None:
                 return 0
-            actor = f"system:worker:{self.name}"
-            return self.services.runtime.fire_timers(session, case, self.services.clock.now(), actor)
+            return self.services.runtime.fire_timers(session, case, self.services.clock.now(), self.actor)
 
         return write_with_retry(self.services.db, work)
 
