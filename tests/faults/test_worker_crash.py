@@ -32,6 +32,7 @@ WORKER_SETTINGS = {
     "XINEDAI_WORKER_LEASE_SECONDS": str(LEASE_SECONDS),
     "XINEDAI_WORKER_POLL_SECONDS": "0.05",
 }
+VICTIM_SETTINGS = {**WORKER_SETTINGS, "XINEDAI_WORKER_BATCH_SIZE": "200"}
 
 
 def seed_due_timers(services: Services, count: int) -> None:
@@ -72,32 +73,27 @@ def _fired(services: Services) -> int:
         )
 
 
-def _kill_in_the_middle_of_a_batch(
-    services: Services, database_url: str, workdir: Path, processes: list[Process]
-) -> tuple[Process, Process, set[uuid.UUID]]:
-    """Start a victim worker and, right after it, a survivor; once both hold leased batches, kill -9
-    the victim while it holds one it has not committed. The victim starts first so that a quick
-    survivor cannot drain every timer before the victim leased any. Returns the survivor, the dead
-    worker and the cases it left leased (another victim is tried if one slipped through)."""
-    survivor: Process | None = None
-    for attempt in range(5):
-        victim = worker_process(database_url, workdir, f"victim-{attempt}", **WORKER_SETTINGS).start()
-        processes.append(victim)
-        if survivor is None:
-            survivor = worker_process(database_url, workdir, "survivor", **WORKER_SETTINGS).start()
-            processes.append(survivor)
-        survivor_leased = False
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            survivor_leased = survivor_leased or bool(_leased_by(services, survivor))
-            if survivor_leased and _fired(services) >= 100 and _leased_by(services, victim):
-                break
-            time.sleep(0.005)
-        victim.kill9()
-        orphans = _leased_by(services, victim)
-        if orphans and survivor_leased:
-            return survivor, victim, orphans
-    raise AssertionError("could not catch a worker in the middle of a batch")
+def _wait_until_started(*workers: Process, timeout: float = 120) -> None:
+    """Both workers are in their loop (they log `worker <name> started`)."""
+    deadline = time.monotonic() + timeout
+    while not all("started" in w.output() for w in workers):
+        if time.monotonic() > deadline:
+            raise AssertionError("workers did not start:\n" + "\n".join(w.output() for w in workers))
+        time.sleep(0.05)
+
+
+def _kill_in_the_middle_of_a_batch(services: Services, victim: Process) -> set[uuid.UUID]:
+    """Once 100 timers fired, kill -9 the victim while it holds a leased batch it has not
+    committed; return the cases it left leased."""
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if _fired(services) >= 100 and _leased_by(services, victim):
+            break
+        time.sleep(0.005)
+    victim.kill9()
+    orphans = _leased_by(services, victim)
+    assert orphans, "the victim was not caught holding a leased batch"
+    return orphans
 
 
 def test_kill_9_mid_batch_fires_every_timer_exactly_once(
@@ -106,10 +102,14 @@ def test_kill_9_mid_batch_fires_every_timer_exactly_once(
     settings = Settings(database_url=database_url, jwt_secret="x" * 32, worker_enabled=False)
     services = build_services(settings, ManualClock(datetime.now(UTC) - timedelta(hours=2)))
     try:
+        # Both workers run before any timer is due, so neither drains the batch while the other
+        # is still starting; the victim leases bigger batches, so it is easy to catch inside one.
+        survivor = worker_process(database_url, tmp_path, "survivor", **WORKER_SETTINGS).start()
+        victim = worker_process(database_url, tmp_path, "victim", **VICTIM_SETTINGS).start()
+        processes += [survivor, victim]
+        _wait_until_started(survivor, victim)
         seed_due_timers(services, TIMERS)
-        survivor, victim, orphans = _kill_in_the_middle_of_a_batch(
-            services, database_url, tmp_path, processes
-        )
+        orphans = _kill_in_the_middle_of_a_batch(services, victim)
 
         deadline = time.monotonic() + 120
         while _fired(services) < TIMERS and time.monotonic() < deadline:
