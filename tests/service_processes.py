@@ -60,6 +60,15 @@ class Process:
         assert self.proc is not None
         return self.proc.pid
 
+    def pause(self) -> None:
+        """SIGSTOP the process group: it stops where it is, holding whatever it holds."""
+        assert self.proc is not None
+        os.killpg(self.proc.pid, signal.SIGSTOP)
+
+    def resume(self) -> None:
+        assert self.proc is not None
+        os.killpg(self.proc.pid, signal.SIGCONT)
+
     def kill9(self) -> None:
         """SIGKILL the whole process group: no shutdown code runs."""
         if self.proc is not None and self.proc.poll() is None:

@@ -32,7 +32,6 @@ WORKER_SETTINGS = {
     "XINEDAI_WORKER_LEASE_SECONDS": str(LEASE_SECONDS),
     "XINEDAI_WORKER_POLL_SECONDS": "0.05",
 }
-VICTIM_SETTINGS = {**WORKER_SETTINGS, "XINEDAI_WORKER_BATCH_SIZE": "200"}
 
 
 def seed_due_timers(services: Services, count: int) -> None:
@@ -74,7 +73,7 @@ def _fired(services: Services) -> int:
 
 
 def _wait_until_started(*workers: Process, timeout: float = 120) -> None:
-    """Both workers are in their loop (they log `worker <name> started`)."""
+    """The workers are in their loop (they log `worker <name> started`)."""
     deadline = time.monotonic() + timeout
     while not all("started" in w.output() for w in workers):
         if time.monotonic() > deadline:
@@ -82,18 +81,22 @@ def _wait_until_started(*workers: Process, timeout: float = 120) -> None:
         time.sleep(0.05)
 
 
-def _kill_in_the_middle_of_a_batch(services: Services, victim: Process) -> set[uuid.UUID]:
-    """Once 100 timers fired, kill -9 the victim while it holds a leased batch it has not
-    committed; return the cases it left leased."""
+def _stop_in_the_middle_of_a_batch(services: Services, victim: Process) -> set[uuid.UUID]:
+    """Once 100 timers fired, freeze (SIGSTOP) the victim at a moment it holds a leased batch it has
+    not committed; return the cases it holds. Freezing first makes the catch exact: a batch that
+    was committed between the look and the stop is let go and the next one is tried."""
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         if _fired(services) >= 100 and _leased_by(services, victim):
-            break
+            victim.pause()
+            held = _leased_by(services, victim)
+            if held:
+                return held
+            victim.resume()
         time.sleep(0.005)
-    victim.kill9()
-    orphans = _leased_by(services, victim)
-    assert orphans, "the victim was not caught holding a leased batch"
-    return orphans
+    raise AssertionError(
+        f"the victim was not caught in a batch ({_fired(services)} fired):\n{victim.output()}"
+    )
 
 
 def test_kill_9_mid_batch_fires_every_timer_exactly_once(
@@ -102,14 +105,18 @@ def test_kill_9_mid_batch_fires_every_timer_exactly_once(
     settings = Settings(database_url=database_url, jwt_secret="x" * 32, worker_enabled=False)
     services = build_services(settings, ManualClock(datetime.now(UTC) - timedelta(hours=2)))
     try:
-        # Both workers run before any timer is due, so neither drains the batch while the other
-        # is still starting; the victim leases bigger batches, so it is easy to catch inside one.
-        survivor = worker_process(database_url, tmp_path, "survivor", **WORKER_SETTINGS).start()
-        victim = worker_process(database_url, tmp_path, "victim", **VICTIM_SETTINGS).start()
-        processes += [survivor, victim]
-        _wait_until_started(survivor, victim)
+        # The victim, frozen inside a batch, is killed once the survivor runs. (Racing two live
+        # workers for the kill moment is flaky: on SQLite the one that just committed tends to get
+        # the write lock again, and the other may never lease anything.)
+        victim = worker_process(database_url, tmp_path, "victim", **WORKER_SETTINGS).start()
+        processes.append(victim)
+        _wait_until_started(victim)
         seed_due_timers(services, TIMERS)
-        orphans = _kill_in_the_middle_of_a_batch(services, victim)
+        orphans = _stop_in_the_middle_of_a_batch(services, victim)
+        survivor = worker_process(database_url, tmp_path, "survivor", **WORKER_SETTINGS).start()
+        processes.append(survivor)
+        _wait_until_started(survivor)
+        victim.kill9()
 
         deadline = time.monotonic() + 120
         while _fired(services) < TIMERS and time.monotonic() < deadline:
