@@ -8,6 +8,8 @@ from pathlib import Path
 from alembic import command
 from alembic.config import Config
 
+from .db.session import ensure_sqlite_dir
+
 
 def migrations_dir() -> Path:
     """`XINEDAI_MIGRATIONS_DIR`, else `migrations/` of the source checkout, else of the working directory."""
@@ -23,7 +25,8 @@ def migrations_dir() -> Path:
 
 
 def upgrade_head(database_url: str) -> None:
-    """Bring the database schema to the newest revision."""
+    """Bring the database schema to the newest revision (creating a SQLite file's folder)."""
+    ensure_sqlite_dir(database_url)
     config = Config()
     config.set_main_option("script_location", str(migrations_dir()))
     config.attributes["database_url"] = database_url

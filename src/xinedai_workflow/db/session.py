@@ -41,6 +41,14 @@ def _sqlite_engine(url: str, begin: str, **kwargs: Any) -> Engine:
     return engine
 
 
+def ensure_sqlite_dir(url: str) -> None:
+    """Create the folder of a SQLite database file (e.g. `var/` on a fresh checkout); other URLs
+    are left alone."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite" and parsed.database and parsed.database != ":memory:":
+        Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+
+
 class Database:
     """The service's database: `write()` and `read()` units of work."""
 
@@ -48,7 +56,7 @@ class Database:
         self.url = url
         self.dialect = make_url(url).get_backend_name()
         if self.dialect == "sqlite":
-            self._ensure_sqlite_dir(url)
+            ensure_sqlite_dir(url)
             self.engine = _sqlite_engine(url, "BEGIN IMMEDIATE", echo=echo)
             self.read_engine = _sqlite_engine(url, "BEGIN", echo=echo)
         else:
@@ -60,12 +68,6 @@ class Database:
         self._write_turn = threading.RLock() if self.dialect == "sqlite" else None
         self._writer = sessionmaker(self.engine, expire_on_commit=False)
         self._reader = sessionmaker(self.read_engine, expire_on_commit=False)
-
-    @staticmethod
-    def _ensure_sqlite_dir(url: str) -> None:
-        database = make_url(url).database
-        if database and database != ":memory:":
-            Path(database).parent.mkdir(parents=True, exist_ok=True)
 
     @property
     def is_sqlite(self) -> bool:
