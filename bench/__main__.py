@@ -94,8 +94,8 @@ def run_backend(kind: str, bundle: Bundle, lines: set[int], quick: bool, serve_w
 
 def inbox_line(db: Backend, tasks: int, iterations: int) -> dict[str, float]:
     """Line 6 with issue 4's inbox benchmark (bench/inbox.py) on its own database."""
+    from xinedai_workflow.bootstrap import build_services
     from xinedai_workflow.clock import ManualClock
-    from xinedai_workflow.container import build_services
 
     if db.name == "SQLite":
         url = f"sqlite:///{db.workdir / 'inbox.db'}"

@@ -95,7 +95,7 @@ def long_case(backend: Backend, runs: int = 40) -> dict[str, float]:
     try:
         with services.db.write() as session:
             definition = services.registry.latest(session, "b_long")
-            case = services.runtime.start(
+            case = services.runtime.open(
                 session, definition, f"LONG-{uuid.uuid4().hex[:8]}", {}, "bench", START
             )
             case_id = case.id

@@ -23,9 +23,9 @@ import httpx
 import psycopg
 
 from xinedai_workflow.auth.tokens import mint_token
+from xinedai_workflow.bootstrap import Services, build_services
 from xinedai_workflow.clock import Clock
-from xinedai_workflow.container import Services, build_services
-from xinedai_workflow.migrate import upgrade_head
+from xinedai_workflow.db.schema_upgrade import upgrade_schema
 from xinedai_workflow.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -82,7 +82,7 @@ class Bundle:
 def _undeployable(directory: Path, timeout: float = 120) -> str | None:
     """Why the bundle in `directory` does not validate (checked in a child process, with a time limit)."""
     check = (
-        "import sys; from xinedai_workflow.container import build_services; "
+        "import sys; from xinedai_workflow.bootstrap import build_services; "
         "from xinedai_workflow.settings import Settings; "
         "from xinedai_workflow.definitions.service import read_bundle_dir; "
         "from pathlib import Path; "
@@ -165,7 +165,7 @@ def backend(name: str, bundle: Bundle, workdir: Path) -> Iterator[Backend]:
     if name == "sqlite":
         path = workdir / "bench.db"
         url = f"sqlite:///{path}"
-        upgrade_head(url)
+        upgrade_schema(url)
         yield Backend("SQLite", url, workdir, bundle)
         return
     with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
@@ -173,7 +173,7 @@ def backend(name: str, bundle: Bundle, workdir: Path) -> Iterator[Backend]:
         conn.execute(f'CREATE DATABASE "{PG_BENCH_DB}"')
     base = PG_ADMIN_URL.rsplit("/", 1)[0].replace("postgresql://", "postgresql+psycopg://", 1)
     url = f"{base}/{PG_BENCH_DB}"
-    upgrade_head(url)
+    upgrade_schema(url)
     try:
         yield Backend("PostgreSQL", url, workdir, bundle)
     finally:

@@ -35,12 +35,12 @@ from sqlalchemy.engine import make_url
 from xinedai_workflow.app import create_app
 from xinedai_workflow.auth.principal import Principal
 from xinedai_workflow.auth.tokens import mint_token
+from xinedai_workflow.bootstrap import Services, build_services
 from xinedai_workflow.clock import ManualClock
-from xinedai_workflow.container import Services, build_services
 from xinedai_workflow.db.models import Case, HumanTask
 from xinedai_workflow.db.models.cases import NO_DUE_DATE
+from xinedai_workflow.db.schema_upgrade import upgrade_schema
 from xinedai_workflow.definitions.service import read_bundle_dir
-from xinedai_workflow.migrate import upgrade_head
 from xinedai_workflow.settings import Settings
 from xinedai_workflow.tasks.service import INBOX_ORDER
 
@@ -77,7 +77,7 @@ def recreate_database(url: str) -> None:
         with psycopg.connect(admin, autocommit=True) as conn:
             conn.execute(f'DROP DATABASE IF EXISTS "{parsed.database}" WITH (FORCE)')
             conn.execute(f'CREATE DATABASE "{parsed.database}"')
-    upgrade_head(url)
+    upgrade_schema(url)
 
 
 def _seed_rows(

@@ -9,8 +9,8 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import func, select
 
+from xinedai_workflow.bootstrap import Services
 from xinedai_workflow.clock import ManualClock
-from xinedai_workflow.container import Services
 from xinedai_workflow.db.bulk import insert_new_in_bulk
 from xinedai_workflow.db.models import Case, HistoryEntry, Timer
 
@@ -30,7 +30,7 @@ def seed_due_timers(services: Services, count: int, prefix: str) -> None:
             for index in range(start, min(count, start + SEED_CHUNK)):
                 loan_id = f"{prefix}-{index}"
                 variables = {"loan_id": loan_id, "timer_fired_count": 0}
-                services.runtime.start(
+                services.runtime.open(
                     session, definition, loan_id, variables, "bench", services.clock.now(), flush=False
                 )
             insert_new_in_bulk(session)

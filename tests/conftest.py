@@ -22,10 +22,10 @@ from sqlalchemy import create_engine, text
 
 from xinedai_workflow.app import create_app
 from xinedai_workflow.auth.tokens import mint_token
+from xinedai_workflow.bootstrap import Services, build_services, build_worker
 from xinedai_workflow.clock import ManualClock
-from xinedai_workflow.container import Services, build_services
 from xinedai_workflow.db.base import Base
-from xinedai_workflow.migrate import upgrade_head
+from xinedai_workflow.db.schema_upgrade import upgrade_schema
 from xinedai_workflow.settings import Settings
 from xinedai_workflow.worker.runner import Worker
 
@@ -50,7 +50,7 @@ def _pg_available() -> str | None:
 def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A migrated SQLite file, copied for every test (migrating each time would be slow)."""
     path = tmp_path_factory.mktemp("sqlite-template") / "template.db"
-    upgrade_head(f"sqlite:///{path}")
+    upgrade_schema(f"sqlite:///{path}")
     return path
 
 
@@ -68,7 +68,7 @@ def pg_database(worker_id: str) -> Iterator[str]:
         conn.execute(f'CREATE DATABASE "{name}"')
     base = PG_ADMIN_URL.rsplit("/", 1)[0].replace("postgresql://", "postgresql+psycopg://", 1)
     url = f"{base}/{name}"
-    upgrade_head(url)
+    upgrade_schema(url)
     yield url
     with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
@@ -129,7 +129,7 @@ def client(services: Services) -> Iterator[TestClient]:
 
 @pytest.fixture
 def worker(services: Services) -> Worker:
-    return Worker(services, name="test-worker")
+    return build_worker(services, name="test-worker")
 
 
 TokenFactory = Callable[..., dict[str, str]]

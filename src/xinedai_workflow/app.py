@@ -13,23 +13,22 @@ from fastapi.responses import JSONResponse, Response
 from sqlalchemy import text
 
 from . import __version__
-from .api.deps import ServicesDep, require
+from .api.deps import require
 from .api.errors import ERROR_RESPONSES, install_error_handlers
 from .api.limits import BodySizeLimit, RejectNulCharacters
 from .api.metrics import CONTENT_TYPE, Metrics
 from .auth.middleware import BearerAuthentication
 from .auth.principal import Principal
+from .bootstrap import Services, build_services, build_worker
 from .cases.router import router as cases_router
 from .clock import Clock
 from .compliance.router import router as compliance_router
-from .container import Services, build_services
 from .definitions.router import router as definitions_router
 from .events.router import router as events_router
 from .history.router import router as audit_router
 from .reports.router import router as reports_router
 from .settings import Settings, get_settings
 from .tasks.router import router as tasks_router
-from .worker.runner import Worker
 
 log = logging.getLogger("xinedai_workflow")
 
@@ -58,7 +57,7 @@ def create_app(
         stop = threading.Event()
         thread = None
         if embedded_worker:
-            worker = Worker(services)
+            worker = build_worker(services)
             thread = threading.Thread(
                 target=worker.run_forever, args=(stop,), name="xinedai-worker", daemon=True
             )
@@ -77,7 +76,8 @@ def create_app(
         lifespan=lifespan,
         responses={k: v for k, v in ERROR_RESPONSES.items() if k in (401, 403, 413, 422)},
     )
-    app.state.services = services
+    app.state.services = services  # for tests and operators' tools; routers use `providers`
+    app.state.providers = services.providers()
     install_error_handlers(app)
     public = ("/health", app.docs_url, app.swagger_ui_oauth2_redirect_url, app.redoc_url, app.openapi_url)
     app.add_middleware(BearerAuthentication, verifier=services.verifier, public_paths=public)
@@ -86,10 +86,10 @@ def create_app(
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
 
     @app.get("/health", tags=["operations"])
-    def health(svc: ServicesDep) -> Any:
+    def health() -> Any:
         """Liveness and database reachability (no authentication)."""
         try:
-            with svc.db.read() as session:
+            with services.db.read() as session:
                 session.execute(text("SELECT 1"))
         except Exception as err:
             log.warning("health check: database unreachable: %s", err)
@@ -106,11 +106,9 @@ def create_app(
         return {"status": "ok", "database": "ok"}
 
     @app.get("/metrics", tags=["operations"], response_class=Response)
-    def prometheus(
-        svc: ServicesDep, _p: Annotated[Principal, Depends(require("system", "auditor"))]
-    ) -> Response:
+    def prometheus(_p: Annotated[Principal, Depends(require("system", "auditor"))]) -> Response:
         """Prometheus text format."""
-        return Response(metrics.render(svc), media_type=CONTENT_TYPE)
+        return Response(metrics.render(services.db, services.clock), media_type=CONTENT_TYPE)
 
     app.include_router(definitions_router)
     app.include_router(events_router)

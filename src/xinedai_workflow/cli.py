@@ -20,7 +20,7 @@ log = logging.getLogger("xinedai_workflow.cli")
 
 
 def _deploy(settings: Settings, paths: Sequence[Path], actor: str) -> int:
-    from .container import build_services  # noqa: PLC0415 - keeps `token` fast and dependency-light
+    from .bootstrap import build_services  # noqa: PLC0415 - keeps `token` fast and dependency-light
     from .definitions.service import read_bundle_dir  # noqa: PLC0415
 
     services = build_services(settings)
@@ -49,9 +49,9 @@ def _deploy(settings: Settings, paths: Sequence[Path], actor: str) -> int:
 
 
 def cmd_migrate(settings: Settings, _args: argparse.Namespace) -> int:
-    from .migrate import upgrade_head  # noqa: PLC0415
+    from .db.schema_upgrade import upgrade_schema  # noqa: PLC0415
 
-    upgrade_head(settings.database_url)
+    upgrade_schema(settings.database_url)
     return 0
 
 
@@ -71,9 +71,9 @@ def cmd_token(settings: Settings, args: argparse.Namespace) -> int:
 def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
     import uvicorn  # noqa: PLC0415
 
-    from .migrate import upgrade_head  # noqa: PLC0415
+    from .db.schema_upgrade import upgrade_schema  # noqa: PLC0415
 
-    upgrade_head(settings.database_url)
+    upgrade_schema(settings.database_url)
     if settings.processes_dir.is_dir() and any(settings.processes_dir.rglob("*.bpmn")):
         if _deploy(settings, [settings.processes_dir], "system:serve") != 0:
             return 1
@@ -97,11 +97,9 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def cmd_worker(settings: Settings, args: argparse.Namespace) -> int:
-    from .container import build_services  # noqa: PLC0415
-    from .worker.runner import Worker  # noqa: PLC0415
+    from .bootstrap import build_services, build_worker  # noqa: PLC0415
 
-    services = build_services(settings)
-    worker = Worker(services)
+    worker = build_worker(build_services(settings))
     stop = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: stop.set())

@@ -21,8 +21,8 @@ from tests.conftest import PROCESSES, START, TEST_SECRET, TokenFactory
 from xinedai_workflow.app import create_app
 from xinedai_workflow.auth.principal import ROLES
 from xinedai_workflow.auth.tokens import mint_token
+from xinedai_workflow.bootstrap import build_services
 from xinedai_workflow.clock import ManualClock
-from xinedai_workflow.container import build_services
 from xinedai_workflow.settings import Settings
 
 PUBLIC = {("GET", "/health"), ("GET", "/openapi.json"), ("GET", "/docs"), ("GET", "/redoc")}

@@ -11,7 +11,7 @@ from fastapi.testclient import TestClient
 
 from tests.conftest import TokenFactory, diagram_files, overdue_event
 from tests.tasks.helpers import BORROWER, LANES_DIAGRAMS, collector, deploy_lanes, open_task, start
-from xinedai_workflow.container import Services
+from xinedai_workflow.bootstrap import Services
 from xinedai_workflow.db.models import Case, HistoryEntry, HumanTask, PersonalDataRead
 
 

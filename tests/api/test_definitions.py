@@ -10,7 +10,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
 from tests.conftest import DIAGRAMS, T_COLLECT, TokenFactory, diagram_files, start_case
-from xinedai_workflow.container import Services
+from xinedai_workflow.bootstrap import Services
 from xinedai_workflow.db.models import ProcessVersion, StoredFile
 from xinedai_workflow.worker.runner import Worker
 

@@ -9,7 +9,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
 from tests.conftest import TokenFactory, overdue_event, start_case
-from xinedai_workflow.container import Services
+from xinedai_workflow.bootstrap import Services
 from xinedai_workflow.db.models import Case
 
 

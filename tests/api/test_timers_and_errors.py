@@ -9,8 +9,8 @@ from typing import Any
 from fastapi.testclient import TestClient
 
 from tests.conftest import TokenFactory, diagram_files, start_case
+from xinedai_workflow.bootstrap import Services, build_services, build_worker
 from xinedai_workflow.clock import ManualClock
-from xinedai_workflow.container import Services, build_services
 from xinedai_workflow.settings import Settings
 from xinedai_workflow.worker.runner import Worker
 
@@ -38,7 +38,7 @@ def test_three_day_timer_fires_once_when_the_clock_passes_it_even_after_a_restar
     # "restart": a new service graph (new caches, new worker) on the same database
     restarted = build_services(settings, clock)
     try:
-        worker = Worker(restarted, name="after-restart")
+        worker = build_worker(restarted, name="after-restart")
         clock.advance(timedelta(days=2, hours=23))
         assert worker.run_once() == 0
         clock.advance(timedelta(hours=2))

@@ -20,8 +20,8 @@ from xinedai_workflow import cli
 from xinedai_workflow.app import create_app
 from xinedai_workflow.auth import tokens
 from xinedai_workflow.auth.tokens import TokenError, TokenVerifier, mint_token
+from xinedai_workflow.bootstrap import build_services
 from xinedai_workflow.clock import ManualClock
-from xinedai_workflow.container import build_services
 from xinedai_workflow.settings import Settings
 
 HS = Settings(database_url="sqlite:///:memory:", jwt_secret=TEST_SECRET)

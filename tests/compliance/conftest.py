@@ -16,8 +16,8 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 from tests.conftest import PROCESSES, TokenFactory
 
+from xinedai_workflow.bootstrap import Services
 from xinedai_workflow.clock import ManualClock
-from xinedai_workflow.container import Services
 from xinedai_workflow.db.models import BlockedContact, HistoryEntry, OutboxMessage, RecordedContact, Timer
 from xinedai_workflow.worker.runner import Worker
 

@@ -22,8 +22,8 @@ from sqlalchemy import func, select
 from tests.compliance.conftest import StartCase, contacts, history
 from tests.conftest import ROOT, TEST_SECRET
 
+from xinedai_workflow.bootstrap import Services
 from xinedai_workflow.clock import ManualClock
-from xinedai_workflow.container import Services
 from xinedai_workflow.db.models import HistoryEntry, OutboxMessage
 
 pytestmark = pytest.mark.slow

@@ -21,8 +21,8 @@ from tests.compliance.conftest import (
 )
 from tests.conftest import TokenFactory
 
+from xinedai_workflow.bootstrap import Services
 from xinedai_workflow.clock import ManualClock
-from xinedai_workflow.container import Services
 from xinedai_workflow.db.retry import write_with_retry
 from xinedai_workflow.worker.runner import Worker
 

@@ -24,9 +24,9 @@ from sqlalchemy import func, select
 from tests.compliance.conftest import StartCase, blocks, contacts, history
 
 from xinedai_workflow.auth.principal import Principal
+from xinedai_workflow.bootstrap import Services
 from xinedai_workflow.clock import ManualClock
 from xinedai_workflow.compliance.guard import ContactNotAllowed
-from xinedai_workflow.container import Services
 from xinedai_workflow.db.models import HumanTask, OutboxMessage
 from xinedai_workflow.ids import uuid7
 from xinedai_workflow.worker.runner import Worker

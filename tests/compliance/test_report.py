@@ -11,7 +11,7 @@ from fastapi.testclient import TestClient
 from tests.compliance.conftest import StartCase, contacts, record_call
 from tests.conftest import TokenFactory
 
-from xinedai_workflow.container import Services
+from xinedai_workflow.bootstrap import Services
 from xinedai_workflow.db.models import RecordedContact
 from xinedai_workflow.worker.runner import Worker
 

@@ -10,8 +10,8 @@ from fastapi.testclient import TestClient
 from tests.compliance.conftest import StartCase, blocks, bundle, contacts, history, policy_with, record_call
 from tests.conftest import TokenFactory
 
+from xinedai_workflow.bootstrap import Services
 from xinedai_workflow.clock import ManualClock
-from xinedai_workflow.container import Services
 from xinedai_workflow.worker.runner import Worker
 
 

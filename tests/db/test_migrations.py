@@ -11,7 +11,7 @@ from sqlalchemy import create_engine, inspect
 
 from xinedai_workflow.db import models  # noqa: F401  (registers every table)
 from xinedai_workflow.db.base import Base
-from xinedai_workflow.migrate import upgrade_head
+from xinedai_workflow.db.schema_upgrade import upgrade_schema
 
 # SQLite cannot reflect the DESC expression of this partial index; PostgreSQL compares it fully.
 SQLITE_UNREFLECTABLE = {"ix_human_tasks_open_order"}
@@ -39,7 +39,7 @@ def test_migrate_creates_the_folder_of_a_sqlite_file(tmp_path: Path) -> None:
     """`serve` migrates before anything else opens the database: on a fresh checkout the default
     `sqlite:///./var/xinedai.db` has no `var/` yet."""
     database = tmp_path / "fresh-checkout" / "var" / "xinedai.db"
-    upgrade_head(f"sqlite:///{database}")
+    upgrade_schema(f"sqlite:///{database}")
     engine = create_engine(f"sqlite:///{database}")
     try:
         with engine.connect() as connection:

@@ -15,7 +15,7 @@ from xinedai_workflow.engine.sandbox import (
     ScriptTimeout,
     check_script,
 )
-from xinedai_workflow.script_helpers import SCRIPT_HELPERS
+from xinedai_workflow.runtime.script_helpers import SCRIPT_HELPERS
 
 ESCAPES = [
     "x = ().__class__.__base__.__subclasses__()",

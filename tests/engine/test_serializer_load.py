@@ -20,7 +20,7 @@ from xinedai_workflow.engine import (
     load_process_specs,
     serializer,
 )
-from xinedai_workflow.script_helpers import SCRIPT_HELPERS
+from xinedai_workflow.runtime.script_helpers import SCRIPT_HELPERS
 
 VARIABLES = {
     "loan_id": "L-1",

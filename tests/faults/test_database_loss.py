@@ -20,7 +20,7 @@ from sqlalchemy.engine import make_url
 from tests.conftest import TEST_SECRET, diagram_files, overdue_event
 from xinedai_workflow.app import create_app
 from xinedai_workflow.auth.tokens import mint_token
-from xinedai_workflow.container import Services, build_services
+from xinedai_workflow.bootstrap import Services, build_services
 from xinedai_workflow.db.models import Case, IdempotencyKey
 from xinedai_workflow.settings import Settings
 

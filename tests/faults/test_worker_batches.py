@@ -12,11 +12,10 @@ from sqlalchemy import event, func, select
 from sqlalchemy.orm.exc import StaleDataError
 
 from tests.faults.test_worker_crash import seed_due_timers
+from xinedai_workflow.bootstrap import build_services, build_worker
 from xinedai_workflow.clock import ManualClock
-from xinedai_workflow.container import build_services
 from xinedai_workflow.db.models import HistoryEntry, Timer
 from xinedai_workflow.settings import Settings
-from xinedai_workflow.worker.runner import Worker
 
 
 @pytest.mark.parametrize("failure", [StaleDataError("lost a race"), RuntimeError("a bug in one case")])
@@ -41,7 +40,7 @@ def test_a_failed_batch_is_fired_one_case_at_a_time(
             return batch(*args, **kwargs)
 
         monkeypatch.setattr(services.runtime, "fire_timers_of", failing_once)
-        worker = Worker(services, name="batch-test")
+        worker = build_worker(services, name="batch-test")
         assert worker.fire_due_timers() == 30
         assert worker.fire_due_timers() == 0
         with services.db.read() as session:
@@ -66,7 +65,7 @@ def test_a_batch_fires_many_cases_in_one_transaction(database_url: str) -> None:
     try:
         seed_due_timers(services, 250)
         clock.advance(timedelta(hours=2))
-        worker = Worker(services, name="batch-test")
+        worker = build_worker(services, name="batch-test")
         event.listen(services.db.engine, "commit", lambda _conn: commits.append(1))
         assert [worker.fire_due_timers() for _ in range(4)] == [100, 100, 50, 0]
         assert len(commits) == 3 * 2 + 1  # per batch: the lease, then all its cases; then an empty lease

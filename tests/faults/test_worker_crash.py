@@ -15,8 +15,8 @@ from sqlalchemy import func, select
 
 from tests.faults.conftest import FAULT_DIAGRAMS
 from tests.service_processes import Process, worker_process
+from xinedai_workflow.bootstrap import Services, build_services
 from xinedai_workflow.clock import ManualClock
-from xinedai_workflow.container import Services, build_services
 from xinedai_workflow.db.bulk import insert_new_in_bulk
 from xinedai_workflow.db.models import Case, HistoryEntry, HumanTask, Timer
 from xinedai_workflow.definitions.service import read_bundle_dir
@@ -44,7 +44,7 @@ def seed_due_timers(services: Services, count: int) -> None:
             for index in range(start, min(start + 500, count)):
                 loan_id = f"F-{index:05d}"
                 variables = {"loan_id": loan_id, "timer_fired_count": 0}
-                services.runtime.start(
+                services.runtime.open(
                     session, definition, loan_id, variables, "test", services.clock.now(), flush=False
                 )
             insert_new_in_bulk(session)

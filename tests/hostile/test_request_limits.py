@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 
 from tests.conftest import TokenFactory, overdue_event
 from xinedai_workflow.app import create_app
-from xinedai_workflow.container import Services, build_services
+from xinedai_workflow.bootstrap import Services, build_services
 from xinedai_workflow.db.models import Case, IdempotencyKey
 from xinedai_workflow.settings import Settings
 

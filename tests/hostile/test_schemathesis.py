@@ -25,7 +25,7 @@ from schemathesis.checks import (
 from tests.conftest import DIAGRAMS, TEST_SECRET, overdue_event
 from xinedai_workflow.app import create_app
 from xinedai_workflow.auth.tokens import mint_token
-from xinedai_workflow.container import Services, build_services
+from xinedai_workflow.bootstrap import Services, build_services
 from xinedai_workflow.definitions.service import read_bundle_dir
 from xinedai_workflow.settings import Settings
 

@@ -12,7 +12,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
 from tests.conftest import TokenFactory
-from xinedai_workflow.container import Services
+from xinedai_workflow.bootstrap import Services
 from xinedai_workflow.db.models import ProcessVersion
 
 SECRET_TEXT = "canary-3f1c0b7e-do-not-read"

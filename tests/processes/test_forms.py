@@ -12,7 +12,7 @@ import pytest
 
 from tests.conftest import PROCESSES
 from tests.scenarios.conftest import Flow
-from xinedai_workflow.forms import schema_errors
+from xinedai_workflow.tasks.forms import schema_errors
 
 FORMS = sorted((PROCESSES / "forms").glob("*.json"))
 CANDIDATES = ("100.00", "1", "2026-12-15", "A1", "13800000000", "x")

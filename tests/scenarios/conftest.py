@@ -19,8 +19,8 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from tests.conftest import PROCESSES, TokenFactory, overdue_event
+from xinedai_workflow.bootstrap import Services
 from xinedai_workflow.clock import ManualClock
-from xinedai_workflow.container import Services
 from xinedai_workflow.db.models import OutboxMessage
 from xinedai_workflow.definitions.service import read_bundle_dir
 from xinedai_workflow.settings import Settings

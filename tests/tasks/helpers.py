@@ -18,7 +18,7 @@ from sqlalchemy import create_engine, text
 
 from tests.conftest import TokenFactory, diagram_files
 from xinedai_workflow.app import create_app
-from xinedai_workflow.container import Services
+from xinedai_workflow.bootstrap import Services
 
 LANES_DIAGRAMS = Path(__file__).resolve().parent / "diagrams"
 

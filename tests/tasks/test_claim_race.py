@@ -10,7 +10,7 @@ from fastapi.testclient import TestClient
 
 from tests.conftest import TokenFactory
 from tests.tasks.helpers import collector, deploy_lanes, live_server, open_task, start
-from xinedai_workflow.container import Services
+from xinedai_workflow.bootstrap import Services
 
 USERS = 20
 

@@ -12,8 +12,8 @@ from sqlalchemy import select
 
 from tests.conftest import TokenFactory
 from tests.tasks.helpers import collector, deploy_lanes, open_task, start
+from xinedai_workflow.bootstrap import Services
 from xinedai_workflow.clock import ManualClock
-from xinedai_workflow.container import Services
 from xinedai_workflow.db.models import Case, HistoryEntry, HumanTask, OutboxMessage, Timer
 from xinedai_workflow.worker.runner import Worker
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from xinedai_workflow.forms import render_instructions, schema_errors
+from xinedai_workflow.tasks.forms import render_instructions, schema_errors
 
 SCHEMA = {
     "type": "object",

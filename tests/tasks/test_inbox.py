@@ -11,8 +11,8 @@ from fastapi.testclient import TestClient
 
 from tests.conftest import TokenFactory
 from tests.tasks.helpers import BORROWER, LOAN_FIGURES, collector, deploy_lanes, open_task, start
+from xinedai_workflow.bootstrap import Services
 from xinedai_workflow.clock import ManualClock
-from xinedai_workflow.container import Services
 from xinedai_workflow.db.models import Case, HumanTask
 from xinedai_workflow.db.models.cases import NO_DUE_DATE
 from xinedai_workflow.domain.interest import compute_claim

@@ -1,21 +1,22 @@
-"""FastAPI dependencies: the service container and the authenticated principal with role checks.
+"""FastAPI dependencies: the services a router needs, and the authenticated principal with role checks.
 
-The role table of the contract (../shared/docs/api.md) as dependencies; `admin` passes every one.
-Group checks (lanes) happen in the services, where an invisible task or case answers 404.
+`provided(SomeService)` hands a router the instance the app was built with (`app.state.providers`,
+filled by `bootstrap`), so no router and nothing here imports the wiring. The role table of the
+contract (../shared/docs/api.md) as dependencies; `admin` passes every one. Group checks (lanes)
+happen in the services, where an invisible task or case answers 404.
 """
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
-from typing import Annotated
+from collections.abc import Awaitable, Callable, Mapping
+from typing import Annotated, Any, TypeVar, cast
 
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from ..auth.middleware import PRINCIPAL_KEY
 from ..auth.principal import Principal
-from ..auth.tokens import TokenError
-from ..container import Services
+from ..auth.tokens import TokenError, TokenVerifier
 from ..errors import Forbidden, Unauthorized
 
 _bearer = HTTPBearer(auto_error=False, description="JWT with claims sub, roles, groups.")
@@ -25,17 +26,26 @@ _bearer = HTTPBearer(auto_error=False, description="JWT with claims sub, roles, 
 # in the thread pool, a thread hop per dependency and request for a few attribute reads.
 
 
-async def get_services(request: Request) -> Services:
-    services: Services = request.app.state.services
-    return services
+T = TypeVar("T")
 
 
-ServicesDep = Annotated[Services, Depends(get_services)]
+def provided(kind: type[T]) -> Callable[[Request], Awaitable[T]]:
+    """A dependency giving the app's instance of `kind` (a service, the token verifier, ...)."""
+
+    async def get(request: Request) -> T:
+        providers: Mapping[type[Any], object] = request.app.state.providers
+        return cast(T, providers[kind])
+
+    get.__name__ = f"provide_{kind.__name__}"
+    return get
+
+
+VerifierDep = Annotated[TokenVerifier, Depends(provided(TokenVerifier))]
 
 
 async def get_principal(
     request: Request,
-    services: ServicesDep,
+    verifier: VerifierDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> Principal:
     """The caller, as the authentication middleware verified it (or verified here)."""
@@ -45,7 +55,7 @@ async def get_principal(
     if credentials is None or credentials.scheme.lower() != "bearer" or not credentials.credentials:
         raise Unauthorized("a bearer token is required", code="missing_token")
     try:
-        return services.verifier.verify(credentials.credentials)
+        return verifier.verify(credentials.credentials)
     except TokenError as err:
         raise Unauthorized(f"the token is not valid: {err}", code="invalid_token") from err
 

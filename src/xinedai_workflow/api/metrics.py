@@ -10,8 +10,9 @@ from prometheus_client.exposition import CONTENT_TYPE_LATEST
 from sqlalchemy import func, select
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from ..container import Services
+from ..clock import Clock
 from ..db.models import Case, HumanTask, OutboxMessage, Timer
+from ..db.session import Database
 
 
 class Metrics:
@@ -41,8 +42,8 @@ class Metrics:
     def install(self, app: FastAPI) -> None:
         app.add_middleware(_MeasureRequests, metrics=self)
 
-    def render(self, services: Services) -> bytes:
-        with services.db.read() as session:
+    def render(self, db: Database, clock: Clock) -> bytes:
+        with db.read() as session:
             for status, count in session.execute(select(Case.status, func.count()).group_by(Case.status)):
                 self.cases.labels(status).set(count)
             for lane, count in session.execute(
@@ -52,9 +53,7 @@ class Metrics:
             ):
                 self.open_tasks.labels(lane).set(count)
             self.due_timers.set(
-                session.scalar(
-                    select(func.count()).select_from(Timer).where(Timer.due_at <= services.clock.now())
-                )
+                session.scalar(select(func.count()).select_from(Timer).where(Timer.due_at <= clock.now()))
                 or 0
             )
             for status, count in session.execute(

@@ -1,1 +1,1 @@
-"""Cases (process instances): starting, reading, cancelling, retrying, and the runtime behind them."""
+"""Cases (process instances): starting, reading, listing, cancelling, retrying."""

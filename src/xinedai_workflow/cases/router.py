@@ -8,10 +8,11 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Depends, Query
 from fastapi.responses import JSONResponse
 
-from ..api.deps import CaseReader, HistoryReader, ServicesDep, require
+from ..api.deps import CaseReader, HistoryReader, provided, require
 from ..api.errors import ERROR_RESPONSES
 from ..api.paging import Cursor, Limit
 from ..auth.principal import Principal
+from ..history.reader import HistoryService
 from .schemas import (
     CancelCase,
     CaseCreated,
@@ -22,6 +23,10 @@ from .schemas import (
     StartCase,
     VerifyResult,
 )
+from .service import CaseService
+
+CasesDep = Annotated[CaseService, Depends(provided(CaseService))]
+HistoryDep = Annotated[HistoryService, Depends(provided(HistoryService))]
 
 router = APIRouter(prefix="/api/v1/cases", tags=["cases"], responses=ERROR_RESPONSES)
 
@@ -31,16 +36,16 @@ Stage = Literal["assessment", "informal", "formal", "litigation", "mediation", "
 
 @router.post("", status_code=201, response_model=CaseCreated, responses={200: {"model": CaseCreated}})
 def start_case(
-    body: StartCase, services: ServicesDep, principal: Annotated[Principal, Depends(require("system"))]
+    body: StartCase, cases: CasesDep, principal: Annotated[Principal, Depends(require("system"))]
 ) -> JSONResponse:
     """Start the latest version of a deployed process. Idempotent on request_id."""
-    answer = services.cases.start(body, principal)
+    answer = cases.start(body, principal)
     return JSONResponse(answer.body, status_code=answer.status)
 
 
 @router.get("", response_model=CasePage)
 def list_cases(
-    services: ServicesDep,
+    cases: CasesDep,
     principal: CaseReader,
     status: Annotated[Status | None, Query()] = None,
     stage: Annotated[Stage | None, Query()] = None,
@@ -51,7 +56,7 @@ def list_cases(
 ) -> CasePage:
     """Cases the caller may see, newest first: all of them for system, compliance, auditor and
     admin; for a worker, the cases with a task in one of their lanes."""
-    page = services.cases.list(
+    page = cases.list(
         principal,
         status=status,
         stage=stage,
@@ -64,29 +69,29 @@ def list_cases(
 
 
 @router.get("/{case_id}", response_model=CaseView)
-def get_case(case_id: uuid.UUID, services: ServicesDep, principal: CaseReader) -> CaseView:
+def get_case(case_id: uuid.UUID, cases: CasesDep, principal: CaseReader) -> CaseView:
     """The case with its stage, open tasks, waiting timers and messages and the amounts owed now.
     Personal data is masked for callers who do not work the case; an unmasked read is recorded."""
-    return CaseView.model_validate(services.cases.get(principal, case_id))
+    return CaseView.model_validate(cases.get(principal, case_id))
 
 
 @router.get("/{case_id}/history", response_model=HistoryPage)
 def get_history(
     case_id: uuid.UUID,
-    services: ServicesDep,
+    history: HistoryDep,
     principal: HistoryReader,
     limit: Limit = 50,
     cursor: Cursor = None,
 ) -> HistoryPage:
     """The append-only, hash-chained history, oldest first. Personal data in `data` is masked for
     callers who do not work the case; an unmasked read is recorded in the access log."""
-    return HistoryPage.model_validate(services.history.page(principal, case_id, limit, cursor))
+    return HistoryPage.model_validate(history.page(principal, case_id, limit, cursor))
 
 
 @router.get("/{case_id}/history/verify", response_model=VerifyResult)
-def verify_history(case_id: uuid.UUID, services: ServicesDep, principal: HistoryReader) -> VerifyResult:
+def verify_history(case_id: uuid.UUID, history: HistoryDep, principal: HistoryReader) -> VerifyResult:
     """Recompute the hash chain; report the first entry that does not match (`first_broken_seq`)."""
-    result = services.history.verify(principal, case_id)
+    result = history.verify(principal, case_id)
     return VerifyResult(
         valid=result.valid,
         entries=result.entries,
@@ -99,19 +104,19 @@ def verify_history(case_id: uuid.UUID, services: ServicesDep, principal: History
 def cancel_case(
     case_id: uuid.UUID,
     body: CancelCase,
-    services: ServicesDep,
+    cases: CasesDep,
     principal: Annotated[Principal, Depends(require("supervisor"))],
 ) -> CaseView:
     """Cancel a case of the supervisor's lanes, with a reason (written to the history)."""
-    return CaseView.model_validate(services.cases.cancel(principal, case_id, body.reason))
+    return CaseView.model_validate(cases.cancel(principal, case_id, body.reason))
 
 
 @router.post("/{case_id}/retry", response_model=CaseView)
 def retry_case(
     case_id: uuid.UUID,
     body: RetryCase,
-    services: ServicesDep,
+    cases: CasesDep,
     principal: Annotated[Principal, Depends(require("supervisor"))],
 ) -> CaseView:
     """Re-run the failed step of a case in `error` (after fixing variables or the environment)."""
-    return CaseView.model_validate(services.cases.retry(principal, case_id, body.variables))
+    return CaseView.model_validate(cases.retry(principal, case_id, body.variables))

@@ -7,7 +7,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from ..api_types import Identifier, JsonObject, LongKey
+from ..api.types import Identifier, JsonObject, LongKey
 
 
 class StartCase(BaseModel):

@@ -1,4 +1,4 @@
-"""Case use cases: start by key, read (with visibility and masking), list, history, cancel, retry."""
+"""Case use cases: start by key, read (with visibility and masking), list, cancel, retry."""
 
 from __future__ import annotations
 
@@ -8,22 +8,21 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
 
 from ..auth.principal import Principal
+from ..auth.visibility import can_see, visible_cases, visible_lanes, works_case
 from ..clock import Clock
+from ..db.cursor import decode_cursor, encode_cursor
+from ..db.idempotency import Answer
 from ..db.models import Case
-from ..db.retry import write_with_retry
-from ..db.session import Database
+from ..db.unit_of_work import Key, UnitOfWork
 from ..definitions.registry import DefinitionRegistry
 from ..engine import InvalidVariables, ProcessDefinition
 from ..errors import Invalid, NotFound
-from ..forms import schema_errors
-from ..idempotency import Answer, remember, replay
-from ..paging import decode_cursor, encode_cursor
-from .access import can_see, visible_cases, visible_lanes, works_case
-from .runtime import CaseRuntime
+from ..runtime import CaseRuntime
+from ..tasks.forms import schema_errors
+from . import repository
 from .schemas import StartCase
 from .views import case_summary, case_view
 
@@ -41,13 +40,13 @@ class CaseService:
 
     def __init__(
         self,
-        db: Database,
+        uow: UnitOfWork,
         registry: DefinitionRegistry,
         runtime: CaseRuntime,
         clock: Clock,
-        on_personal_data_read: AccessHook | None = None,
+        on_personal_data_read: AccessHook,
     ) -> None:
-        self.db = db
+        self.uow = uow
         self.registry = registry
         self.runtime = runtime
         self.clock = clock
@@ -55,13 +54,10 @@ class CaseService:
 
     # -- start --------------------------------------------------------------------------------
     def start(self, body: StartCase, principal: Principal) -> Answer:
-        return write_with_retry(self.db, lambda session: self._start(session, body, principal))
+        key = Key("start", body.request_id, body.model_dump(mode="json"), replay_status=200)
+        return self.uow.once(key, lambda session: self._start(session, body, principal))
 
     def _start(self, session: Session, body: StartCase, principal: Principal) -> Answer:
-        raw = body.model_dump(mode="json")
-        previous = replay(session, "start", body.request_id, raw, 200)
-        if previous is not None:
-            return previous
         definition = self.registry.latest(session, body.process_key)
         variables = {"loan_id": body.loan_id, **body.variables}
         schema = input_schema(definition)
@@ -69,14 +65,13 @@ class CaseService:
             problems = schema_errors(schema, variables)
             if problems:
                 raise Invalid("variables do not match the process's input schema", details=problems)
-        now = self.clock.now()
         try:
-            case = self.runtime.start(session, definition, body.loan_id, variables, principal.actor, now)
+            case = self.runtime.open(
+                session, definition, body.loan_id, variables, principal.actor, self.clock.now()
+            )
         except InvalidVariables as err:
             raise Invalid(str(err), details=[{"field": "variables", "message": str(err)}]) from err
-        answer = Answer(201, {"case_id": str(case.id), "status": case.status})
-        remember(session, "start", body.request_id, raw, answer, case.id, now)
-        return answer
+        return Answer(201, {"case_id": str(case.id), "status": case.status})
 
     # -- reading ------------------------------------------------------------------------------
     def visible_case(self, session: Session, principal: Principal, case_id: uuid.UUID) -> Case:
@@ -86,19 +81,16 @@ class CaseService:
         return case
 
     def view(self, session: Session, principal: Principal, case: Case) -> dict[str, Any]:
+        """The case as the caller may see it; a read of personal data is recorded."""
         unmasked = works_case(session, principal, case)
         lanes = visible_lanes(principal)
         view = case_view(session, case, mask=not unmasked, visible_lanes=lanes, now=self.clock.now())
-        if self.on_personal_data_read is not None:
-            self.on_personal_data_read(session, principal, case, unmasked)
+        self.on_personal_data_read(session, principal, case, unmasked)
         return view
 
     def get(self, principal: Principal, case_id: uuid.UUID) -> dict[str, Any]:
-        if self.on_personal_data_read is None:
-            with self.db.read() as session:
-                return self.view(session, principal, self.visible_case(session, principal, case_id))
-        with self.db.write() as session:  # the read of personal data is itself recorded
-            return self.view(session, principal, self.visible_case(session, principal, case_id))
+        # a write: the read of personal data is itself recorded
+        return self.uow.write(lambda s: self.view(s, principal, self.visible_case(s, principal, case_id)))
 
     def list(
         self,
@@ -112,26 +104,19 @@ class CaseService:
         cursor: str | None,
     ) -> dict[str, Any]:
         after = decode_cursor(cursor, 2)
-        query = select(Case).where(visible_cases(principal))
-        if status:
-            query = query.where(Case.status == status)
-        if stage:
-            query = query.where(Case.stage == stage)
-        if loan_id:
-            query = query.where(Case.loan_id == loan_id)
-        if process_key:
-            query = query.where(Case.process_key == process_key)
-        if after is not None:
-            created, last_id = after
-            query = query.where(
-                or_(
-                    Case.created_at < _parse_time(created),
-                    and_(Case.created_at == _parse_time(created), Case.id < _parse_uuid(last_id)),
-                )
+        position = (_parse_time(after[0]), _parse_uuid(after[1])) if after is not None else None
+        rows = self.uow.read(
+            lambda session: repository.list_cases(
+                session,
+                visible_cases(principal),
+                status=status,
+                stage=stage,
+                loan_id=loan_id,
+                process_key=process_key,
+                after=position,
+                limit=limit + 1,
             )
-        query = query.order_by(Case.created_at.desc(), Case.id.desc()).limit(limit + 1)
-        with self.db.read() as session:
-            rows = list(session.scalars(query))
+        )
         more = len(rows) > limit
         rows = rows[:limit]
         next_cursor = (
@@ -146,7 +131,7 @@ class CaseService:
             self.runtime.cancel(session, case, principal.actor, reason, self.clock.now())
             return self.view(session, principal, case)
 
-        return write_with_retry(self.db, work)
+        return self.uow.write(work)
 
     def retry(self, principal: Principal, case_id: uuid.UUID, variables: dict[str, Any]) -> dict[str, Any]:
         def work(session: Session) -> dict[str, Any]:
@@ -154,7 +139,7 @@ class CaseService:
             self.runtime.retry(session, case, principal.actor, self.clock.now(), variables)
             return self.view(session, principal, case)
 
-        return write_with_retry(self.db, work)
+        return self.uow.write(work)
 
 
 def _parse_time(value: Any) -> datetime:

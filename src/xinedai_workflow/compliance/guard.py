@@ -18,8 +18,8 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from ..auth.principal import Principal
-from ..cases.runtime import ENDED
 from ..db.models import BlockedContact, Case, HumanTask, OutboxMessage, RecordedContact
+from ..db.unit_of_work import Refusal
 from ..definitions.registry import DefinitionRegistry
 from ..domain.contact_model import (
     CALL_CHANNELS,
@@ -34,9 +34,10 @@ from ..domain.contact_model import (
 )
 from ..domain.contact_policy import evaluate
 from ..domain.local_time import zone
-from ..errors import Conflict, Invalid, ServiceError
+from ..errors import Conflict, Invalid
 from ..history.service import NewEntry, append
 from ..ids import uuid7
+from ..runtime.rules import ENDED
 from .policy import PolicyInForce, PolicyStore
 from .repository import as_policy_record, contact_rows, lock_borrower, lookback, reservations_of
 from .subjects import Borrower, borrower_of, contact_channel, human_contact, outbound_attempt
@@ -253,12 +254,13 @@ class ContactGuard:
         task: HumanTask,
         data: Mapping[str, Any],
         now: datetime,
-    ) -> ServiceError | None:
+    ) -> Refusal | None:
         """Record the contact a contact task reports, or refuse it.
 
         Runs inside the completion's unit of work, before the engine step. A task without the
         `contactChannel` property is no contact (None). Refused: the refusal is written (block
-        row and history) and returned; the caller commits it and raises it without completing.
+        row and history) and a `Refusal` returned; the unit of work commits the record, then
+        raises the refusal without completing the task.
         """
         definition = self.registry.get(session, case.process_version_id)
         properties = definition.user_task_settings(task.element_id)
@@ -289,9 +291,11 @@ class ContactGuard:
             append(session, case, [entry], now)
             case.updated_at = now
             session.flush()
-            return ContactNotAllowed(
-                f"the contact is not allowed: {decision.reason}",
-                details={**record, "borrower_timezone": borrower.timezone},
+            return Refusal(
+                ContactNotAllowed(
+                    f"the contact is not allowed: {decision.reason}",
+                    details={**record, "borrower_timezone": borrower.timezone},
+                )
             )
         row = self._contact(case, borrower, contact.attempt, policy, principal.actor, contact.connected)
         row.conversation = contact.conversation

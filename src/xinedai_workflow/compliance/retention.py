@@ -17,8 +17,7 @@ from sqlalchemy.orm import Session
 
 from ..clock import Clock
 from ..db.models import BlockedContact, Case, RecordedContact
-from ..db.retry import write_with_retry
-from ..db.session import Database
+from ..db.unit_of_work import UnitOfWork
 from ..errors import ServiceError
 from ..history.service import NewEntry, append
 from .policy import PolicyInForce, PolicyStore
@@ -49,9 +48,9 @@ class RetentionJob:
     """Purges expired contact data of closed cases."""
 
     def __init__(
-        self, db: Database, policies: PolicyStore, clock: Clock, max_cases_per_run: int = 1000
+        self, uow: UnitOfWork, policies: PolicyStore, clock: Clock, max_cases_per_run: int = 1000
     ) -> None:
-        self.db = db
+        self.uow = uow
         self.policies = policies
         self.clock = clock
         self.max_cases = max_cases_per_run
@@ -60,7 +59,7 @@ class RetentionJob:
     def run(self) -> PurgeResult:
         """One purge pass over at most `max_cases_per_run` cases."""
         now = self.clock.now()
-        with self.db.read() as session:
+        with self.uow.db.read() as session:
             policy = self.policies.in_force(session)
         retention = policy.retention
         cutoffs = _Cutoffs(
@@ -70,7 +69,7 @@ class RetentionJob:
         result = PurgeResult()
         skipped: set[uuid.UUID] = set()
         while result.cases + len(skipped) < self.max_cases:
-            with self.db.read() as session:
+            with self.uow.db.read() as session:
                 candidates = [c for c in self._candidates(session, cutoffs, skipped) if c not in skipped]
             if not candidates:
                 break
@@ -97,7 +96,7 @@ class RetentionJob:
         def work(session: Session) -> PurgeResult | None:
             return self._purge_case(session, case_id, cutoffs, policy, now)
 
-        return write_with_retry(self.db, work)
+        return self.uow.write(work)
 
     def _candidates(self, session: Session, cutoffs: _Cutoffs, skipped: set[uuid.UUID]) -> list[uuid.UUID]:
         closed = Case.status.not_in(OPEN_STATUSES)

@@ -10,11 +10,14 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Depends, Query
 from fastapi.responses import JSONResponse
 
-from ..api.deps import WORK_TASKS, ServicesDep, require
+from ..api.deps import WORK_TASKS, provided, require
 from ..api.errors import ERROR_RESPONSES
 from ..auth.principal import Principal
 from ..domain.contact_model import Channel, Target
 from .schemas import ComplianceReport, ContactCheck, PolicyView
+from .service import ComplianceService
+
+ComplianceDep = Annotated[ComplianceService, Depends(provided(ComplianceService))]
 
 router = APIRouter(tags=["compliance"], responses=ERROR_RESPONSES)
 
@@ -26,7 +29,7 @@ TargetName = Literal["borrower", "guarantor", "emergency_contact"]
 
 @router.get("/api/v1/reports/compliance", response_model=ComplianceReport)
 def compliance_report(
-    services: ServicesDep,
+    compliance: ComplianceDep,
     _principal: ComplianceReader,
     from_: Annotated[
         date | None,
@@ -38,26 +41,26 @@ def compliance_report(
 ) -> JSONResponse:
     """Contacts per borrower per day (max and distribution), blocked attempts by rule, contacts in
     quiet hours and borrower-days over a cap (both must be 0), third-party contacts."""
-    report = services.compliance.reports.report(from_, to)
+    report = compliance.reports.report(from_, to)
     body = ComplianceReport.model_validate(report).model_dump(mode="json", by_alias=True)
     return JSONResponse(body)
 
 
 @router.get("/api/v1/compliance/policy", response_model=PolicyView)
-def contact_policy(services: ServicesDep, _principal: ComplianceReader) -> PolicyView:
+def contact_policy(compliance: ComplianceDep, _principal: ComplianceReader) -> PolicyView:
     """The contact policy in force (the newest deployed) with every number, and all versions."""
-    return PolicyView.model_validate(services.compliance.policy())
+    return PolicyView.model_validate(compliance.policy())
 
 
 @router.get("/api/v1/cases/{case_id}/contact-check", response_model=ContactCheck)
 def contact_check(
     case_id: uuid.UUID,
-    services: ServicesDep,
+    compliance: ComplianceDep,
     principal: ContactWorker,
     channel: Annotated[HumanChannel, Query(description="How the borrower would be contacted.")] = "call",
     target: Annotated[TargetName, Query(description="Who would be contacted.")] = "borrower",
 ) -> ContactCheck:
     """Ask before dialling: would the contact policy allow this contact now, and if not, why and
     when. Nothing is recorded; completing the contact task records (or refuses) the contact."""
-    result = services.compliance.contact_check(principal, case_id, Channel(channel), Target(target))
+    result = compliance.contact_check(principal, case_id, Channel(channel), Target(target))
     return ContactCheck.model_validate(result)

@@ -1,4 +1,4 @@
-"""The compliance services, built once by the container: policy store, guard, retention, report."""
+"""The compliance services, built once at start-up: policy store, guard, retention, report."""
 
 from __future__ import annotations
 
@@ -7,10 +7,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..auth.principal import Principal
-from ..cases.access import can_see
+from ..auth.visibility import can_see
 from ..clock import Clock
 from ..db.models import Case
 from ..db.session import Database
+from ..db.unit_of_work import UnitOfWork
 from ..definitions.registry import DefinitionRegistry
 from ..domain.contact_model import Channel, Target
 from ..engine.bundle import AssetCheck
@@ -56,16 +57,17 @@ class ComplianceService:
 
 
 def build_compliance(
-    settings: Settings, db: Database, clock: Clock, registry: DefinitionRegistry
+    settings: Settings, uow: UnitOfWork, clock: Clock, registry: DefinitionRegistry
 ) -> ComplianceService:
     """Wire the compliance services (the fallback policy is the file next to the diagrams)."""
     policies = PolicyStore(fallback_policy(settings.processes_dir))
+    db = uow.db
     return ComplianceService(
         db=db,
         clock=clock,
         policies=policies,
         guard=ContactGuard(policies, registry),
-        retention=RetentionJob(db, policies, clock),
+        retention=RetentionJob(uow, policies, clock),
         reports=ComplianceReportService(db, policies, clock),
         asset_check=compliance_asset_check(db, policies),
     )

@@ -5,21 +5,24 @@ from __future__ import annotations
 import mimetypes
 from typing import Annotated
 
-from fastapi import APIRouter, File, Form, Path, Query, UploadFile
+from fastapi import APIRouter, Depends, File, Form, Path, Query, UploadFile
 from fastapi.responses import JSONResponse, Response
 
-from ..api.deps import DefinitionReader, Deployer, ServicesDep
+from ..api.deps import DefinitionReader, Deployer, provided
 from ..api.errors import ERROR_RESPONSES
 from ..engine.xmlsafe import MAX_XML_BYTES
 from ..errors import Invalid
 from .schemas import DefinitionItem, DeployAnswer
+from .service import DefinitionService
+
+DefinitionsDep = Annotated[DefinitionService, Depends(provided(DefinitionService))]
 
 router = APIRouter(prefix="/api/v1/definitions", tags=["definitions"], responses=ERROR_RESPONSES)
 
 
 @router.post("", response_model=DeployAnswer, status_code=201, responses={200: {"model": DeployAnswer}})
 async def deploy(
-    services: ServicesDep,
+    definitions: DefinitionsDep,
     principal: Deployer,
     files: Annotated[
         list[UploadFile], File(description="The .bpmn, .dmn and form .json files of the bundle.")
@@ -56,7 +59,7 @@ async def deploy(
                 ],
             )
         contents[name] = data
-    result = services.definitions.deploy(contents, principal.actor, dry_run)
+    result = definitions.deploy(contents, principal.actor, dry_run)
     body = DeployAnswer(
         key=result.key,
         version=result.version,
@@ -71,38 +74,35 @@ async def deploy(
 
 @router.get("", response_model=list[DefinitionItem])
 def list_definitions(
-    services: ServicesDep,
+    definitions: DefinitionsDep,
     _principal: DefinitionReader,
     all_versions: Annotated[
         bool, Query(description="Every version, not just the latest of each key.")
     ] = False,
 ) -> list[DefinitionItem]:
-    with services.db.read() as session:
-        rows = services.definitions.list(session, all_versions)
-        return [
-            DefinitionItem(
-                key=r.key,
-                version=r.version,
-                name=r.name,
-                sha256=r.sha256,
-                deployed_at=r.deployed_at,
-                deployed_by=r.deployed_by,
-            )
-            for r in rows
-        ]
+    return [
+        DefinitionItem(
+            key=r.key,
+            version=r.version,
+            name=r.name,
+            sha256=r.sha256,
+            deployed_at=r.deployed_at,
+            deployed_by=r.deployed_by,
+        )
+        for r in definitions.list(all_versions)
+    ]
 
 
 @router.get("/{key}/versions/{version}/files/{name:path}", response_class=Response)
 def get_file(
-    services: ServicesDep,
+    definitions: DefinitionsDep,
     _principal: DefinitionReader,
     key: Annotated[str, Path(max_length=200)],
     version: Annotated[int, Path(ge=1, le=2_147_483_647)],  # the column is a 32-bit integer
     name: Annotated[str, Path(max_length=200)],
 ) -> Response:
     """The file as deployed (byte-identical)."""
-    with services.db.read() as session:
-        content = services.definitions.file(session, key, version, name)
+    content = definitions.file(key, version, name)
     media = mimetypes.guess_type(name)[0] or (
         "application/xml" if name.endswith((".bpmn", ".dmn")) else "text/plain"
     )

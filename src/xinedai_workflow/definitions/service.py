@@ -10,8 +10,7 @@ from sqlalchemy.orm import Session
 
 from ..clock import Clock
 from ..db.models import Deployment, ProcessVersion, ProcessVersionFile
-from ..db.retry import write_with_retry
-from ..db.session import Database
+from ..db.unit_of_work import UnitOfWork
 from ..engine import BundleInvalid, ParsedBundle, SpecChecker, content_sha256, parse_bundle
 from ..engine.bundle import AssetCheck
 from ..errors import Invalid, NotFound
@@ -37,13 +36,13 @@ class DefinitionService:
 
     def __init__(
         self,
-        db: Database,
+        uow: UnitOfWork,
         registry: DefinitionRegistry,
         checker: SpecChecker,
         clock: Clock,
         asset_checks: Sequence[AssetCheck] = (),
     ) -> None:
-        self.db = db
+        self.uow = uow
         self.clock = clock
         self.registry = registry
         self.checker = checker
@@ -62,7 +61,7 @@ class DefinitionService:
     def deploy(self, files: Mapping[str, bytes], actor: str, dry_run: bool = False) -> DeployResult:
         """Validate `files`; store a new version for each key whose content changed (one transaction)."""
         bundle = self.validate(files)
-        return write_with_retry(self.db, lambda session: self._store(session, bundle, files, actor, dry_run))
+        return self.uow.write(lambda session: self._store(session, bundle, files, actor, dry_run))
 
     def _store(
         self, session: Session, bundle: ParsedBundle, files: Mapping[str, bytes], actor: str, dry_run: bool
@@ -118,10 +117,16 @@ class DefinitionService:
         session.flush()
         return result
 
-    def list(self, session: Session, all_versions: bool = False) -> list[ProcessVersion]:
-        return repository.list_versions(session, all_versions)
+    def list(self, all_versions: bool = False) -> list[ProcessVersion]:
+        """The latest version of each key (or every version)."""
+        return self.uow.read(lambda session: repository.list_versions(session, all_versions))
 
-    def file(self, session: Session, key: str, version: int, name: str) -> bytes:
+    def file(self, key: str, version: int, name: str) -> bytes:
+        """A deployed file, byte-identical."""
+        return self.uow.read(lambda session: self._file(session, key, version, name))
+
+    @staticmethod
+    def _file(session: Session, key: str, version: int, name: str) -> bytes:
         row = repository.get_version(session, key, version)
         if row is None:
             raise NotFound(f"{key} version {version} is not deployed")

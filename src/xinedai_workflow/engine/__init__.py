@@ -3,8 +3,7 @@
 from . import engine_time as _engine_time  # noqa: F401  (rebinds the timers' clock on import)
 from . import spiff_fixes as _spiff_fixes  # noqa: F401  (parser fixes, applied on import)
 from .bundle import ParsedBundle, ParsedProcess, content_sha256, load_process_specs, parse_bundle
-from .problems import BundleInvalid, Problem
-from .runtime import (
+from .instance import (
     EngineError,
     EngineInstance,
     InvalidVariables,
@@ -17,6 +16,7 @@ from .runtime import (
     WaitingMessage,
     WaitingTimer,
 )
+from .problems import BundleInvalid, Problem
 from .sandbox import SandboxLimits
 from .spec_checks import STAGES, SpecChecker
 

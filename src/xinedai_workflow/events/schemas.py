@@ -7,7 +7,7 @@ from typing import Annotated, Any
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, EmailStr, Field, StringConstraints
 
-from ..api_types import Identifier, JsonObject, LongKey, Money, Rate, ShortText, TimeZoneName
+from ..api.types import Identifier, JsonObject, LongKey, Money, Rate, ShortText, TimeZoneName
 
 
 class Borrower(BaseModel):

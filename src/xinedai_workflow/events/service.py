@@ -7,19 +7,17 @@ from decimal import Decimal
 from typing import Any
 
 from pydantic import ValidationError
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ..cases.runtime import CaseRuntime
+from ..cases import repository as cases
 from ..clock import Clock
 from ..db.bulk import insert_new_in_bulk
-from ..db.models import Case, IdempotencyKey, MessageSubscription
-from ..db.retry import write_with_retry
-from ..db.session import Database
+from ..db.idempotency import Answer
+from ..db.unit_of_work import Key, UnitOfWork
 from ..definitions.registry import DefinitionRegistry
 from ..engine import ProcessDefinition
 from ..errors import Conflict, Invalid, NotFound, ServiceError
-from ..idempotency import Answer, remember, replay
+from ..runtime import CaseRuntime
 from .schemas import MessageIn, OverdueEvent, PaymentEvent
 
 BATCH_CHUNK = 250
@@ -33,19 +31,25 @@ def overdue_variables(event: OverdueEvent) -> dict[str, Any]:
     return data
 
 
+def overdue_key(event: OverdueEvent) -> Key:
+    return Key("overdue", event.event_id, event.model_dump(mode="json"), replay_status=200)
+
+
 class EventService:
     """What other bank systems call: overdue, payment and message events."""
 
     def __init__(
         self,
-        db: Database,
+        uow: UnitOfWork,
         registry: DefinitionRegistry,
         runtime: CaseRuntime,
         clock: Clock,
         default_process_key: str,
         buffer_ttl_seconds: int,
+        max_batch_events: int = 10_000,
     ) -> None:
-        self.db = db
+        self.uow = uow
+        self.max_batch_events = max_batch_events
         self.registry = registry
         self.runtime = runtime
         self.clock = clock
@@ -54,64 +58,50 @@ class EventService:
 
     # -- overdue ------------------------------------------------------------------------------
     def overdue(self, event: OverdueEvent, actor: str) -> Answer:
-        return write_with_retry(self.db, lambda session: self._overdue(session, event, actor))
+        return self.uow.write(lambda session: self._overdue(session, event, actor))
 
     def _overdue(self, session: Session, event: OverdueEvent, actor: str) -> Answer:
-        body = event.model_dump(mode="json")
-        previous = replay(session, "overdue", event.event_id, body, 200)
-        if previous is not None:
-            return previous
-        now = self.clock.now()
-        singleton = f"{self.default_key}:{event.loan_id}"
-        case = session.scalars(select(Case).where(Case.singleton_key == singleton)).first()
-        variables = overdue_variables(event)
-        if case is not None:
-            self.runtime.deliver_or_buffer(
-                session,
-                case,
-                "overdue_updated",
-                variables,
-                {"loan_id": event.loan_id},
-                actor,
-                now,
-                event.event_id,
-                self.buffer_ttl,
-            )
-            answer = Answer(200, {"case_id": str(case.id), "status": case.status})
-        else:
-            definition = self.registry.latest(session, self.default_key)
-            opened = self._open_case(session, event, body, actor, definition, flush=False)
-            insert_new_in_bulk(session)
-            return opened
-        remember(session, "overdue", event.event_id, body, answer, case.id, now)
+        answer = self.uow.answer_once(
+            session, overdue_key(event), lambda s: self._update_or_open(s, event, actor)
+        )
+        insert_new_in_bulk(session)  # a new case's rows, as multi-row INSERTs
         return answer
 
-    def _open_case(
-        self,
-        session: Session,
-        event: OverdueEvent,
-        body: dict[str, Any],
-        actor: str,
-        definition: ProcessDefinition,
-        flush: bool = True,
+    def _update_or_open(self, session: Session, event: OverdueEvent, actor: str) -> Answer:
+        """Deliver the update to the loan's running case, else open its case."""
+        case = cases.singleton_case(session, self.default_key, event.loan_id)
+        if case is None:
+            return self._open(session, event, actor, self.registry.latest(session, self.default_key))
+        self.runtime.deliver_or_buffer(
+            session,
+            case,
+            "overdue_updated",
+            overdue_variables(event),
+            {"loan_id": event.loan_id},
+            actor,
+            self.clock.now(),
+            event.event_id,
+            self.buffer_ttl,
+        )
+        return Answer(200, {"case_id": str(case.id), "status": case.status})
+
+    def _open(
+        self, session: Session, event: OverdueEvent, actor: str, definition: ProcessDefinition
     ) -> Answer:
-        """Start the loan's case (the caller knows it has none) and remember the answer."""
-        now = self.clock.now()
+        """Start the loan's case (the caller knows it has none); its rows stay pending."""
         variables = overdue_variables(event)
-        case = self.runtime.start(
+        case = self.runtime.open(
             session,
             definition,
             event.loan_id,
             variables,
             actor,
-            now,
-            singleton_key=f"{self.default_key}:{event.loan_id}",
+            self.clock.now(),
+            singleton_key=cases.singleton_key(self.default_key, event.loan_id),
             start_data={"event_id": event.event_id, "variables": variables},
-            flush=flush,
+            flush=False,
         )
-        answer = Answer(201, {"case_id": str(case.id), "status": case.status})
-        remember(session, "overdue", event.event_id, body, answer, case.id, now)
-        return answer
+        return Answer(201, {"case_id": str(case.id), "status": case.status})
 
     def overdue_batch(self, raw_events: list[dict[str, Any]], actor: str) -> list[dict[str, Any]]:
         """Each event answered as the single endpoint would; chunks share a transaction, each event
@@ -119,7 +109,7 @@ class EventService:
         results: list[dict[str, Any]] = []
         for start in range(0, len(raw_events), BATCH_CHUNK):
             chunk = raw_events[start : start + BATCH_CHUNK]
-            results.extend(write_with_retry(self.db, lambda s, c=chunk: self._batch_chunk(s, c, actor)))  # type: ignore[misc]
+            results.extend(self.uow.write(lambda s, c=chunk: self._batch_chunk(s, c, actor)))  # type: ignore[misc]
         return results
 
     def _batch_chunk(self, session: Session, chunk: list[dict[str, Any]], actor: str) -> list[dict[str, Any]]:
@@ -139,23 +129,8 @@ class EventService:
                 ]
                 event_id = raw.get("event_id") if isinstance(raw, dict) else None
                 out.append(_batch_error(event_id, Invalid("invalid overdue event", details=details)))
-        singleton = f"{self.default_key}:"
-        known_ids = set(
-            session.scalars(
-                select(IdempotencyKey.key).where(
-                    IdempotencyKey.scope == "overdue", IdempotencyKey.key.in_({e.event_id for _, e in events})
-                )
-            )
-        )
-        busy_loans = {
-            key.removeprefix(singleton)
-            for key in session.scalars(
-                select(Case.singleton_key).where(
-                    Case.singleton_key.in_({singleton + e.loan_id for _, e in events})
-                )
-            )
-            if key is not None
-        }
+        known_ids = cases.known_event_ids(session, "overdue", (e.event_id for _, e in events))
+        busy_loans = cases.loans_with_singleton(session, self.default_key, (e.loan_id for _, e in events))
         definition: ProcessDefinition | None = None
         for index, event in events:
             try:
@@ -165,8 +140,8 @@ class EventService:
                         answer = self._overdue(session, event, actor)
                 else:
                     definition = definition or self.registry.latest(session, self.default_key)
-                    body = event.model_dump(mode="json")
-                    answer = self._open_case(session, event, body, actor, definition, flush=False)
+                    answer = self._open(session, event, actor, definition)
+                    self.uow.remember(session, overdue_key(event), answer)
                 out[index] = {
                     "event_id": event.event_id,
                     "http_status": answer.status,
@@ -182,16 +157,13 @@ class EventService:
 
     # -- payments -----------------------------------------------------------------------------
     def payment(self, event: PaymentEvent, actor: str) -> Answer:
-        return write_with_retry(self.db, lambda session: self._payment(session, event, actor))
-
-    def _payment(self, session: Session, event: PaymentEvent, actor: str) -> Answer:
         body = event.model_dump(mode="json")
-        previous = replay(session, "payment", event.event_id, body, 202)
-        if previous is not None:
-            return previous
-        now = self.clock.now()
-        case = self._waiting_case(session, "payment_received", event.loan_id) or self._active_case(
-            session, event.loan_id
+        key = Key("payment", event.event_id, body, replay_status=202)
+        return self.uow.once(key, lambda session: self._payment(session, event, body, actor))
+
+    def _payment(self, session: Session, event: PaymentEvent, body: dict[str, Any], actor: str) -> Answer:
+        case = cases.waiting_case(session, "payment_received", event.loan_id) or cases.active_case(
+            session, self.default_key, event.loan_id
         )
         if case is None:
             raise NotFound(f"loan {event.loan_id!r} has no active case", code="no_active_case")
@@ -202,23 +174,18 @@ class EventService:
             body,
             {"loan_id": event.loan_id},
             actor,
-            now,
+            self.clock.now(),
             event.event_id,
             self.buffer_ttl,
         )
-        answer = Answer(202, {"case_id": str(case.id)})
-        remember(session, "payment", event.event_id, body, answer, case.id, now)
-        return answer
+        return Answer(202, {"case_id": str(case.id)})
 
     # -- generic messages ---------------------------------------------------------------------
     def message(self, message: MessageIn, actor: str) -> Answer:
-        return write_with_retry(self.db, lambda session: self._message(session, message, actor))
+        key = Key("message", message.message_id, message.model_dump(mode="json"), replay_status=202)
+        return self.uow.once(key, lambda session: self._message(session, message, actor))
 
     def _message(self, session: Session, message: MessageIn, actor: str) -> Answer:
-        body = message.model_dump(mode="json")
-        previous = replay(session, "message", message.message_id, body, 202)
-        if previous is not None:
-            return previous
         loan_id = message.correlation.get("loan_id")
         if not isinstance(loan_id, str) or not loan_id:
             raise Invalid(
@@ -226,7 +193,7 @@ class EventService:
                 details=[{"field": "correlation.loan_id", "message": "required"}],
             )
         now = self.clock.now()
-        case = self._waiting_case(session, message.name, loan_id)
+        case = cases.waiting_case(session, message.name, loan_id)
         if case is not None:
             if not self.runtime.deliver(
                 session,
@@ -240,7 +207,7 @@ class EventService:
             ):
                 raise Conflict(f"case {case.id} stopped waiting for {message.name!r}", code="not_waiting")
         elif message.ttl_seconds:
-            case = self._active_case(session, loan_id)
+            case = cases.active_case(session, self.default_key, loan_id)
             if case is None:
                 raise Conflict(
                     f"no case of loan {loan_id!r} waits for {message.name!r}", code="no_waiting_case"
@@ -260,40 +227,7 @@ class EventService:
             raise Conflict(
                 f"no case waits for message {message.name!r} of loan {loan_id!r}", code="no_waiting_case"
             )
-        answer = Answer(202, {"case_id": str(case.id)})
-        remember(session, "message", message.message_id, body, answer, case.id, now)
-        return answer
-
-    # -- shared -------------------------------------------------------------------------------
-    @staticmethod
-    def _waiting_case(session: Session, name: str, loan_id: str) -> Case | None:
-        """The oldest active case of the loan with a wait state catching `name`."""
-        case_id = session.scalars(
-            select(MessageSubscription.case_id)
-            .join(Case, Case.id == MessageSubscription.case_id)
-            .where(
-                MessageSubscription.name == name,
-                MessageSubscription.correlation_value == loan_id,
-                Case.status == "active",
-            )
-            .order_by(MessageSubscription.case_created_at, MessageSubscription.case_id)
-            .limit(1)
-        ).first()
-        return session.get(Case, case_id) if case_id is not None else None
-
-    def _active_case(self, session: Session, loan_id: str) -> Case | None:
-        """The loan's running default-process case, else its oldest active or failed case."""
-        singleton = session.scalars(
-            select(Case).where(Case.singleton_key == f"{self.default_key}:{loan_id}")
-        ).first()
-        if singleton is not None:
-            return singleton
-        return session.scalars(
-            select(Case)
-            .where(Case.loan_id == loan_id, Case.status.in_(("active", "error")))
-            .order_by(Case.created_at, Case.id)
-            .limit(1)
-        ).first()
+        return Answer(202, {"case_id": str(case.id)})
 
 
 def _batch_error(event_id: Any, err: ServiceError) -> dict[str, Any]:

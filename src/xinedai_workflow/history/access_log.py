@@ -18,11 +18,11 @@ from sqlalchemy.orm import Session
 
 from ..auth.principal import Principal
 from ..clock import Clock
+from ..db.cursor import decode_cursor, encode_cursor
 from ..db.models import Case, PersonalDataRead
 from ..db.session import Database
 from ..domain.masking import personal_paths
 from ..errors import Invalid
-from ..paging import decode_cursor, encode_cursor
 
 MAX_FIELDS = 100
 ReadHook = Callable[[Session, Principal, Case, bool], None]

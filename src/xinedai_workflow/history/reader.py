@@ -8,12 +8,12 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from ..auth.principal import Principal
-from ..cases.access import can_see, works_case
+from ..auth.visibility import can_see, works_case
+from ..db.cursor import decode_cursor, encode_cursor
 from ..db.models import Case, HistoryEntry
 from ..db.session import Database
 from ..domain.masking import mask_personal_data
 from ..errors import Invalid, NotFound
-from ..paging import decode_cursor, encode_cursor
 from . import service as chain
 from .access_log import AccessLog
 

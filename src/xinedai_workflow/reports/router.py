@@ -8,10 +8,13 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query
 from fastapi.responses import JSONResponse
 
-from ..api.deps import ServicesDep, require
+from ..api.deps import provided, require
 from ..api.errors import ERROR_RESPONSES
 from ..auth.principal import Principal
 from .schemas import KpiReport
+from .service import ReportService
+
+ReportsDep = Annotated[ReportService, Depends(provided(ReportService))]
 
 router = APIRouter(prefix="/api/v1/reports", tags=["reports"], responses=ERROR_RESPONSES)
 
@@ -26,7 +29,7 @@ def _moment(value: datetime | date | None) -> datetime | None:
 
 @router.get("/kpis", response_model=KpiReport, response_model_by_alias=True)
 def kpis(
-    services: ServicesDep,
+    reports: ReportsDep,
     _principal: Annotated[Principal, Depends(require("supervisor", "compliance", "auditor"))],
     from_: Annotated[
         datetime | date | None, Query(alias="from", description="Start (date or datetime).")
@@ -35,5 +38,5 @@ def kpis(
     process_key: Annotated[str | None, Query(max_length=200)] = None,
 ) -> JSONResponse:
     """Cure, recovery, roll, promise-kept and right-party-contact rates, cases per stage, time in stage."""
-    report = services.reports.kpis(_moment(from_), _moment(to), process_key)
+    report = reports.kpis(_moment(from_), _moment(to), process_key)
     return JSONResponse(KpiReport.model_validate(report).model_dump(mode="json", by_alias=True))

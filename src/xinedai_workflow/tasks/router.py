@@ -9,13 +9,16 @@ from __future__ import annotations
 import uuid
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Depends, Query
 
-from ..api.deps import ServicesDep, Supervisor, TaskReader, TaskWorker
+from ..api.deps import Supervisor, TaskReader, TaskWorker, provided
 from ..api.errors import ERROR_RESPONSES
 from ..api.paging import Cursor, Limit
 from ..cases.schemas import CaseView, TaskView
 from .schemas import AssignTask, CompleteTask, TaskCounts, TaskDetail, TaskPage
+from .service import TaskService
+
+TasksDep = Annotated[TaskService, Depends(provided(TaskService))]
 
 router = APIRouter(prefix="/api/v1/tasks", tags=["tasks"], responses=ERROR_RESPONSES)
 
@@ -24,7 +27,7 @@ Stage = Literal["assessment", "informal", "formal", "litigation", "mediation", "
 
 @router.get("", response_model=TaskPage)
 def list_tasks(
-    services: ServicesDep,
+    tasks: TasksDep,
     principal: TaskReader,
     assigned: Annotated[Literal["me", "unassigned", "any"], Query()] = "any",
     group: Annotated[str | None, Query(max_length=100)] = None,
@@ -34,49 +37,47 @@ def list_tasks(
     cursor: Cursor = None,
 ) -> TaskPage:
     """Open tasks the caller may see: highest priority first, then the oldest due date."""
-    page = services.tasks.list(
+    page = tasks.list(
         principal, assigned=assigned, group=group, case_id=case_id, stage=stage, limit=limit, cursor=cursor
     )
     return TaskPage.model_validate(page)
 
 
 @router.get("/counts", response_model=TaskCounts)
-def task_counts(services: ServicesDep, principal: TaskReader) -> TaskCounts:
+def task_counts(tasks: TasksDep, principal: TaskReader) -> TaskCounts:
     """Counts for the inbox badges: mine, unassigned, all, overdue, per group and per stage."""
-    return TaskCounts.model_validate(services.tasks.counts(principal))
+    return TaskCounts.model_validate(tasks.counts(principal))
 
 
 @router.get("/{task_id}", response_model=TaskDetail)
-def get_task(task_id: uuid.UUID, services: ServicesDep, principal: TaskReader) -> TaskDetail:
+def get_task(task_id: uuid.UUID, tasks: TasksDep, principal: TaskReader) -> TaskDetail:
     """The task with its form (JSON Schema), rendered instructions and the case summary."""
-    return TaskDetail.model_validate(services.tasks.detail(principal, task_id))
+    return TaskDetail.model_validate(tasks.detail(principal, task_id))
 
 
 @router.post("/{task_id}/claim", response_model=TaskView)
-def claim(task_id: uuid.UUID, services: ServicesDep, principal: TaskWorker) -> TaskView:
+def claim(task_id: uuid.UUID, tasks: TasksDep, principal: TaskWorker) -> TaskView:
     """Claim an open task; of simultaneous claims exactly one wins, the others get 409."""
-    return TaskView.model_validate(services.tasks.claim(principal, task_id))
+    return TaskView.model_validate(tasks.claim(principal, task_id))
 
 
 @router.post("/{task_id}/unclaim", response_model=TaskView)
-def unclaim(task_id: uuid.UUID, services: ServicesDep, principal: TaskWorker) -> TaskView:
+def unclaim(task_id: uuid.UUID, tasks: TasksDep, principal: TaskWorker) -> TaskView:
     """Give the task back (its assignee, or a supervisor of its lane)."""
-    return TaskView.model_validate(services.tasks.unclaim(principal, task_id))
+    return TaskView.model_validate(tasks.unclaim(principal, task_id))
 
 
 @router.post("/{task_id}/assign", response_model=TaskView)
-def assign(task_id: uuid.UUID, body: AssignTask, services: ServicesDep, principal: Supervisor) -> TaskView:
+def assign(task_id: uuid.UUID, body: AssignTask, tasks: TasksDep, principal: Supervisor) -> TaskView:
     """(Re)assign a task of the supervisor's lanes to any user."""
-    return TaskView.model_validate(services.tasks.assign(principal, task_id, body.user))
+    return TaskView.model_validate(tasks.assign(principal, task_id, body.user))
 
 
 @router.post("/{task_id}/complete", response_model=CaseView)
-def complete(
-    task_id: uuid.UUID, body: CompleteTask, services: ServicesDep, principal: TaskWorker
-) -> CaseView:
+def complete(task_id: uuid.UUID, body: CompleteTask, tasks: TasksDep, principal: TaskWorker) -> CaseView:
     """Complete a claimed task with form data; answers the case after the engine advanced.
 
     The data is validated against the task's JSON Schema on the server (422 lists each field);
     a task not claimed, claimed by someone else, or already ended (a timer or a payment
     interrupted it) answers 409 and nothing changes."""
-    return CaseView.model_validate(services.tasks.complete(principal, task_id, body.data))
+    return CaseView.model_validate(tasks.complete(principal, task_id, body.data))

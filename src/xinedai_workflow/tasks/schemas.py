@@ -7,7 +7,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from ..api_types import JsonObject, LongKey
+from ..api.types import JsonObject, LongKey
 from ..cases.schemas import AmountsOwed, DefinitionRef, TaskView, Waiting
 
 

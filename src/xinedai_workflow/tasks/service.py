@@ -7,27 +7,24 @@ from collections.abc import Callable, Iterable
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, func, or_, select, update
-from sqlalchemy import case as when
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
 from ..auth.principal import Principal
-from ..cases.access import visible_tasks, works_task
-from ..cases.runtime import CaseRuntime
+from ..auth.visibility import works_task
 from ..cases.service import CaseService
 from ..cases.views import amounts_owed, task_view, waiting_of
 from ..clock import Clock
-from ..db.models import Case, HistoryEntry, HumanTask
-from ..db.retry import write_with_retry
-from ..db.session import Database
+from ..db.models import Case, HumanTask
+from ..db.unit_of_work import Refusal, UnitOfWork
 from ..definitions.registry import DefinitionRegistry
 from ..domain.masking import mask_personal_data
-from ..errors import Conflict, Invalid, NotFound, ServiceError
-from ..forms import render_instructions, schema_errors
+from ..errors import Conflict, Invalid, NotFound
 from ..history.access_log import AccessLog
 from ..history.service import NewEntry, append
-from ..paging import decode_cursor, encode_cursor
+from ..runtime import CaseRuntime
+from . import repository
+from .forms import render_instructions, schema_errors
 
 # the loan's figures as the overdue event reported them
 FIGURE_KEYS = (
@@ -41,38 +38,10 @@ FIGURE_KEYS = (
 # case flags a collector must know before contacting the borrower
 FLAG_KEYS = ("plan_kept", "dispute_open", "unreachable", "contact_opt_outs")
 RECENT_ACTIVITY = 10
-INBOX_ORDER = (HumanTask.priority.desc(), HumanTask.due_sort, HumanTask.created_at, HumanTask.id)
-
-
-def _after(cursor: str | None) -> ColumnElement[bool] | None:
-    """The keyset condition "after this row" in inbox order (priority desc, due, created, id)."""
-    after = decode_cursor(cursor, 4)
-    if after is None:
-        return None
-    try:
-        prio, due, created, last = (
-            int(after[0]),
-            datetime.fromisoformat(str(after[1])),
-            datetime.fromisoformat(str(after[2])),
-            uuid.UUID(str(after[3])),
-        )
-    except (TypeError, ValueError) as err:
-        raise Invalid("cursor is not valid", details=[{"field": "cursor", "message": "malformed"}]) from err
-    if due.tzinfo is None or created.tzinfo is None:
-        raise Invalid("cursor is not valid", details=[{"field": "cursor", "message": "malformed"}])
-    same_prio = HumanTask.priority == prio
-    same_due = and_(same_prio, HumanTask.due_sort == due)
-    return or_(
-        HumanTask.priority < prio,
-        and_(same_prio, HumanTask.due_sort > due),
-        and_(same_due, HumanTask.created_at > created),
-        and_(same_due, HumanTask.created_at == created, HumanTask.id > last),
-    )
-
 
 # Called inside a completion's unit of work before the engine step (the compliance contact
-# guard): records the contact the task reports, or returns the refusal to commit and raise.
-ContactGuard = Callable[[Session, Principal, Case, HumanTask, dict[str, Any], datetime], ServiceError | None]
+# guard): records the contact the task reports, or refuses it (the refusal's record commits).
+ContactGuard = Callable[[Session, Principal, Case, HumanTask, dict[str, Any], datetime], Refusal | None]
 
 
 class TaskService:
@@ -80,16 +49,16 @@ class TaskService:
 
     def __init__(
         self,
-        db: Database,
+        uow: UnitOfWork,
         registry: DefinitionRegistry,
         runtime: CaseRuntime,
         cases: CaseService,
         clock: Clock,
+        access_log: AccessLog,
         reserved_names: Iterable[str] = (),
-        access_log: AccessLog | None = None,
         contact_guard: ContactGuard | None = None,
     ) -> None:
-        self.db = db
+        self.uow = uow
         self.registry = registry
         self.runtime = runtime
         self.cases = cases
@@ -100,33 +69,10 @@ class TaskService:
 
     # -- reading ------------------------------------------------------------------------------
     def _task(self, session: Session, principal: Principal, task_id: uuid.UUID) -> HumanTask:
-        task = session.scalars(
-            select(HumanTask).where(HumanTask.id == task_id, visible_tasks(principal))
-        ).first()
+        task = repository.visible_task(session, principal, task_id)
         if task is None:
             raise NotFound(f"task {task_id} not found")
         return task
-
-    @staticmethod
-    def _open_tasks(
-        principal: Principal,
-        assigned: str,
-        group: str | None,
-        case_id: uuid.UUID | None,
-        stage: str | None,
-    ) -> Select[Any]:
-        query = select(HumanTask).where(HumanTask.status == "open", visible_tasks(principal))
-        if assigned == "me":
-            query = query.where(HumanTask.assignee == principal.sub)
-        elif assigned == "unassigned":
-            query = query.where(HumanTask.assignee.is_(None))
-        if group:
-            query = query.where(HumanTask.lane == group)
-        if case_id:
-            query = query.where(HumanTask.case_id == case_id)
-        if stage:
-            query = query.where(HumanTask.stage == stage)
-        return query
 
     def list(
         self,
@@ -140,48 +86,27 @@ class TaskService:
         cursor: str | None,
     ) -> dict[str, Any]:
         """The caller's visible open tasks, highest priority first, then the earliest due date."""
-        query = self._open_tasks(principal, assigned, group, case_id, stage)
-        after = _after(cursor)
-        if after is not None:
-            query = query.where(after)
-        with self.db.read() as session:
-            rows = list(session.scalars(query.order_by(*INBOX_ORDER).limit(limit + 1)))
+        query = repository.open_tasks(principal, assigned, group, case_id, stage, cursor).limit(limit + 1)
+        rows = self.uow.read(lambda session: list(session.scalars(query)))
         more = len(rows) > limit
         rows = rows[:limit]
-        next_cursor = None
-        if more and rows:
-            last = rows[-1]
-            next_cursor = encode_cursor(
-                [last.priority, last.due_sort.isoformat(), last.created_at.isoformat(), str(last.id)]
-            )
+        next_cursor = repository.cursor_after(rows[-1]) if more and rows else None
         return {"items": [task_view(r) for r in rows], "next_cursor": next_cursor}
 
     def counts(self, principal: Principal) -> dict[str, Any]:
         """Badge counts over the caller's visible open tasks, in one grouped query."""
         now = self.clock.now()
-        query = (
-            select(
-                HumanTask.lane,
-                HumanTask.stage,
-                func.count(),
-                func.sum(when((HumanTask.assignee == principal.sub, 1), else_=0)),
-                func.sum(when((HumanTask.assignee.is_(None), 1), else_=0)),
-                func.sum(when((HumanTask.due_at < now, 1), else_=0)),
-            )
-            .where(HumanTask.status == "open", visible_tasks(principal))
-            .group_by(HumanTask.lane, HumanTask.stage)
-        )
+        rows = self.uow.read(lambda session: repository.badge_counts(session, principal, now))
         by_group: dict[str, int] = {}
         by_stage: dict[str, int] = {}
         mine = free = overdue = 0
-        with self.db.read() as session:
-            for lane, stage, count, mine_n, free_n, overdue_n in session.execute(query):
-                by_group[lane] = by_group.get(lane, 0) + count
-                if stage is not None:
-                    by_stage[stage] = by_stage.get(stage, 0) + count
-                mine += int(mine_n or 0)
-                free += int(free_n or 0)
-                overdue += int(overdue_n or 0)
+        for lane, stage, count, mine_n, free_n, overdue_n in rows:
+            by_group[lane] = by_group.get(lane, 0) + count
+            if stage is not None:
+                by_stage[stage] = by_stage.get(stage, 0) + count
+            mine += int(mine_n or 0)
+            free += int(free_n or 0)
+            overdue += int(overdue_n or 0)
         return {
             "assigned_to_me": mine,
             "unassigned": free,
@@ -192,16 +117,20 @@ class TaskService:
         }
 
     def detail(self, principal: Principal, task_id: uuid.UUID) -> dict[str, Any]:
-        """The task, its form, the rendered instructions and the case summary needed to act."""
-        with self.db.write() if self.access_log is not None else self.db.read() as session:
+        """The task, its form, the rendered instructions and the case summary needed to act
+        (a write: an unmasked read of personal data is recorded)."""
+
+        def work(session: Session) -> dict[str, Any]:
             task = self._task(session, principal, task_id)
             case = session.get(Case, task.case_id)
             assert case is not None
             unmasked = works_task(principal, task)
             view = self._detail(session, task, case, unmasked)
-            if unmasked and self.access_log is not None:
+            if unmasked:
                 self.access_log.record(session, principal, case, "task_detail", case.variables, task.id)
-        return view
+            return view
+
+        return self.uow.write(work)
 
     def _detail(self, session: Session, task: HumanTask, case: Case, unmasked: bool) -> dict[str, Any]:
         definition = self.registry.get(session, case.process_version_id)
@@ -209,12 +138,7 @@ class TaskService:
         raw = case.variables or {}
         variables = raw if unmasked else mask_personal_data(raw)
         owed = amounts_owed(raw, case.ended_at or self.clock.now())
-        recent = session.scalars(
-            select(HistoryEntry)
-            .where(HistoryEntry.case_id == case.id)
-            .order_by(HistoryEntry.seq.desc())
-            .limit(RECENT_ACTIVITY)
-        )
+        recent = repository.recent_history(session, case.id, RECENT_ACTIVITY)
         borrower = variables.get("borrower")
         return {
             **task_view(task),
@@ -251,20 +175,14 @@ class TaskService:
 
     # -- claiming -----------------------------------------------------------------------------
     def claim(self, principal: Principal, task_id: uuid.UUID) -> dict[str, Any]:
-        """Exactly one of concurrent claims wins: a conditional UPDATE on `assignee IS NULL`."""
+        """Exactly one of concurrent claims wins (see `repository.claim_if_free`)."""
 
         def work(session: Session) -> dict[str, Any]:
             task = self._task(session, principal, task_id)
             if task.status != "open":
                 raise Conflict(f"the task is already {task.status}", code="task_not_open")
             now = self.clock.now()
-            won = session.execute(  # type: ignore[attr-defined]
-                update(HumanTask)
-                .where(HumanTask.id == task_id, HumanTask.status == "open", HumanTask.assignee.is_(None))
-                .values(assignee=principal.sub, claimed_at=now)
-                .execution_options(synchronize_session=False)
-            ).rowcount
-            if not won:
+            if not repository.claim_if_free(session, task_id, principal.sub, now):
                 session.refresh(task)
                 if task.assignee == principal.sub and task.status == "open":
                     return task_view(task)  # a repeated claim of one's own task
@@ -281,7 +199,7 @@ class TaskService:
             self._history(session, task, principal, "task_claimed", {"assignee": principal.sub}, now)
             return task_view(task)
 
-        return write_with_retry(self.db, work)
+        return self.uow.write(work)
 
     def unclaim(self, principal: Principal, task_id: uuid.UUID) -> dict[str, Any]:
         """Give a task back (its assignee, or a supervisor of its lane)."""
@@ -302,7 +220,7 @@ class TaskService:
             )
             return task_view(task)
 
-        return write_with_retry(self.db, work)
+        return self.uow.write(work)
 
     def assign(self, principal: Principal, task_id: uuid.UUID, user: str) -> dict[str, Any]:
         """A supervisor (re)assigns a task of their lanes to any user."""
@@ -321,7 +239,7 @@ class TaskService:
             self._history(session, task, principal, "task_assigned", data, now)
             return task_view(task)
 
-        return write_with_retry(self.db, work)
+        return self.uow.write(work)
 
     # -- completing ---------------------------------------------------------------------------
     @staticmethod
@@ -337,7 +255,7 @@ class TaskService:
         """Validate `data` against the task's form on the server, then advance the engine, in one
         unit of work (invalid data rolls it back: nothing changes)."""
 
-        def work(session: Session) -> dict[str, Any] | ServiceError:
+        def work(session: Session) -> dict[str, Any] | Refusal:
             task = self._task(session, principal, task_id)
             self._check_can_complete(task, principal)
             case = session.get(Case, task.case_id)
@@ -358,10 +276,7 @@ class TaskService:
             self.runtime.complete_task(session, case, task, data, principal.actor, now)
             return self.cases.view(session, principal, case)
 
-        result = write_with_retry(self.db, work)
-        if isinstance(result, ServiceError):
-            raise result
-        return result
+        return self.uow.write(work)
 
     def _history(
         self,

@@ -21,15 +21,14 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from ..cases.runtime import ENDED, CaseRuntime, request_id_of
 from ..channels.base import Channel, DeliveryResult, OutboundMessage
 from ..clock import Clock
 from ..compliance.guard import Admission, ContactGuard
 from ..db.models import Case, OutboxMessage
-from ..db.retry import write_with_retry
-from ..db.session import Database
+from ..db.unit_of_work import UnitOfWork
 from ..domain.contact_model import Action
 from ..history.service import NewEntry, append
+from ..runtime import ENDED, CaseRuntime, request_id_of
 
 MAX_ATTEMPTS = 8
 OUTBOX_ACTOR = "system:outbox"
@@ -63,7 +62,7 @@ class OutboxDispatcher:
 
     def __init__(
         self,
-        db: Database,
+        uow: UnitOfWork,
         channels: Mapping[str, Channel],
         default: Channel,
         clock: Clock,
@@ -71,7 +70,7 @@ class OutboxDispatcher:
         worker: str | None = None,
         runtime: CaseRuntime | None = None,
     ) -> None:
-        self.db = db
+        self.uow = uow
         self.channels = dict(channels)
         self.default = default
         self.clock = clock
@@ -81,7 +80,7 @@ class OutboxDispatcher:
 
     def dispatch(self, message_id: uuid.UUID) -> bool:
         """Pass one message through the policy and send it; True when it was delivered."""
-        cleared = write_with_retry(self.db, lambda session: self._clear(session, message_id))
+        cleared = self.uow.write(lambda session: self._clear(session, message_id))
         if cleared is None:
             return False
         channel = self.channels.get(cleared.message.channel, self.default)
@@ -89,9 +88,7 @@ class OutboxDispatcher:
             result = channel.send(cleared.message)
         except Exception as err:
             result = DeliveryResult(False, error=f"{type(err).__name__}: {err}", retryable=True)
-        write_with_retry(
-            self.db, lambda session: self._record(session, message_id, result, cleared.admission)
-        )
+        self.uow.write(lambda session: self._record(session, message_id, result, cleared.admission))
         return result.delivered
 
     # -- before sending: the contact policy ------------------------------------------------------

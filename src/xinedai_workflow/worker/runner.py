@@ -9,62 +9,82 @@ import socket
 import threading
 import uuid
 from collections import OrderedDict
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from ..cases.repository import cases_by_ids
 from ..channels.base import Channel
 from ..channels.http import HttpGatewayChannel
 from ..channels.sink import LocalSinkChannel
-from ..container import Services
+from ..clock import Clock
+from ..compliance.guard import ContactGuard
+from ..compliance.retention import RetentionJob
 from ..db.models import Case
-from ..db.retry import write_with_retry
+from ..db.unit_of_work import UnitOfWork
 from ..errors import ServiceError
+from ..runtime import CaseRuntime
+from ..settings import Settings
 from .leases import lease_due_outbox, lease_due_timers
 from .outbox import OutboxDispatcher
 
 log = logging.getLogger("xinedai_workflow.worker")
 
 
-def default_channel(services: Services) -> Channel:
-    if services.settings.channel_gateway_url:
-        return HttpGatewayChannel(services.settings.channel_gateway_url)
-    return LocalSinkChannel(services.settings.outbox_sink_dir)
+def default_channel(settings: Settings) -> Channel:
+    if settings.channel_gateway_url:
+        return HttpGatewayChannel(settings.channel_gateway_url)
+    return LocalSinkChannel(settings.outbox_sink_dir)
+
+
+@dataclass(frozen=True)
+class WorkerParts:
+    """What a worker uses, and nothing more."""
+
+    settings: Settings
+    uow: UnitOfWork
+    clock: Clock
+    runtime: CaseRuntime
+    guard: ContactGuard
+    retention: RetentionJob
 
 
 class Worker:
     """One worker. Several may run against one PostgreSQL database; leases keep them apart."""
 
-    def __init__(self, services: Services, name: str | None = None, channel: Channel | None = None) -> None:
-        self.services = services
+    def __init__(self, parts: WorkerParts, name: str | None = None, channel: Channel | None = None) -> None:
+        self.uow = parts.uow
+        self.clock = parts.clock
+        self.runtime = parts.runtime
+        self.retention = parts.retention
         self.name = name or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
         self.actor = f"system:worker:{self.name}"  # who fired a timer, in the case history
-        settings = services.settings
+        settings = parts.settings
+        self.poll = settings.worker_poll_seconds
         self.batch = settings.worker_batch_size
         self.lease = timedelta(seconds=settings.worker_lease_seconds)
         self.outbox = OutboxDispatcher(
-            services.db,
+            parts.uow,
             {},
-            channel or default_channel(services),
-            services.clock,
-            guard=services.compliance.guard,
+            channel or default_channel(settings),
+            parts.clock,
+            guard=parts.guard,
             worker=self.name,
-            runtime=services.runtime,
+            runtime=parts.runtime,
         )
         self.purge_interval = timedelta(seconds=settings.retention_purge_interval_seconds)
         self._next_purge: datetime | None = None
 
     def fire_due_timers(self) -> int:
         """Lease one batch of due timers and fire them; return how many fired."""
-        now = self.services.clock.now()
-        with self.services.db.write() as session:
-            leased = lease_due_timers(session, self.name, now, self.batch, self.lease)
+        now = self.clock.now()
+        leased = self.uow.write(lambda s: lease_due_timers(s, self.name, now, self.batch, self.lease))
         case_ids = list(OrderedDict((case_id, None) for _timer, case_id in leased))
         if not case_ids:
             return 0
         try:  # the whole batch in one transaction: one commit instead of one per case
-            return write_with_retry(self.services.db, lambda s: self._fire_batch(s, case_ids), attempts=1)
+            return self.uow.write(lambda s: self._fire_batch(s, case_ids), attempts=1)
         except ServiceError as err:
             log.info("%d cases not fired in one batch (%s); one at a time", len(case_ids), err.message)
         except Exception:
@@ -78,38 +98,38 @@ class Worker:
         return fired
 
     def _fire_batch(self, session: Session, case_ids: list[uuid.UUID]) -> int:
-        cases = session.scalars(select(Case).where(Case.id.in_(case_ids))).all()
-        return self.services.runtime.fire_timers_of(session, cases, self.services.clock.now(), self.actor)
+        return self.runtime.fire_timers_of(
+            session, cases_by_ids(session, case_ids), self.clock.now(), self.actor
+        )
 
     def _fire_with_retry(self, case_id: uuid.UUID) -> int:
         def work(session: Session) -> int:
             case = session.get(Case, case_id)
             if case is None:
                 return 0
-            return self.services.runtime.fire_timers(session, case, self.services.clock.now(), self.actor)
+            return self.runtime.fire_timers(session, case, self.clock.now(), self.actor)
 
-        return write_with_retry(self.services.db, work)
+        return self.uow.write(work)
 
     def drain_outbox(self) -> int:
-        now = self.services.clock.now()
-        with self.services.db.write() as session:
-            ids = lease_due_outbox(session, self.name, now, self.batch, self.lease)
+        now = self.clock.now()
+        ids = self.uow.write(lambda s: lease_due_outbox(s, self.name, now, self.batch, self.lease))
         return sum(1 for message_id in ids if self.outbox.dispatch(message_id))
 
     def purge_if_due(self) -> int:
         """Run the retention purge when its interval has passed; return how many cases it purged."""
-        now = self.services.clock.now()
+        now = self.clock.now()
         if self._next_purge is not None and now < self._next_purge:
             return 0
         self._next_purge = now + self.purge_interval
-        return self.services.compliance.retention.run().cases
+        return self.retention.run().cases
 
     def run_once(self) -> int:
         """One round of work; returns how many things were done."""
         return self.fire_due_timers() + self.drain_outbox() + self.purge_if_due()
 
     def run_forever(self, stop: threading.Event) -> None:
-        poll = self.services.settings.worker_poll_seconds
+        poll = self.poll
         log.info("worker %s started", self.name)
         while not stop.is_set():
             try:

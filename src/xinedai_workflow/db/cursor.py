@@ -6,7 +6,7 @@ import base64
 import json
 from typing import Any
 
-from .errors import Invalid
+from ..errors import Invalid
 
 
 def encode_cursor(values: list[Any]) -> str:

@@ -13,8 +13,8 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from .db.models import IdempotencyKey
-from .errors import Conflict
+from ..errors import Conflict
+from .models import IdempotencyKey
 
 
 @dataclass(frozen=True)

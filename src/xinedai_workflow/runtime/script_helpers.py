@@ -13,15 +13,15 @@ from typing import Any
 
 import isodate
 
-from .domain import process_rules
-from .domain.buckets import bucket_info
-from .domain.evidence import build_evidence_manifest
-from .domain.interest import compute_claim
-from .domain.money import money_str, parse_money
-from .domain.plans import build_plan
-from .domain.templates import TemplateRenderer
-from .engine import ProcessDefinition
-from .engine.engine_time import engine_now, today
+from ..domain import process_rules
+from ..domain.buckets import bucket_info
+from ..domain.evidence import build_evidence_manifest
+from ..domain.interest import compute_claim
+from ..domain.money import money_str, parse_money
+from ..domain.plans import build_plan
+from ..domain.templates import TemplateRenderer
+from ..engine import ProcessDefinition
+from ..engine.engine_time import engine_now, today
 
 TEMPLATE_DIR = "templates/"
 

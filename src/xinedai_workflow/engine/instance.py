@@ -125,6 +125,8 @@ class Snapshot:
     messages: list[WaitingMessage]
     variables: dict[str, Any]
     error: EngineError | None = None
+    # the BPMN id of the element the engine ran last (a completed case's default outcome)
+    last_element_id: str | None = None
 
 
 ACTIVE = TaskState.READY | TaskState.WAITING | TaskState.STARTED
@@ -324,6 +326,11 @@ class EngineInstance:
     def cancel(self) -> None:
         self.workflow.cancel()
 
+    def take_service_calls(self) -> list[ServiceCall]:
+        """The service-task calls made since the last take, for the caller's outbox."""
+        calls, self.service_calls = self.service_calls, []
+        return calls
+
     def _call_service(self, context: Any, **kwargs: Any) -> str:
         task = self._current_task
         element = task.task_spec.bpmn_id if task is not None else "?"
@@ -466,4 +473,9 @@ class EngineInstance:
             messages=self._waiting_messages() if status != "completed" else [],
             variables=self.variables(live),
             error=self.error,
+            last_element_id=self._last_element_id(),
         )
+
+    def _last_element_id(self) -> str | None:
+        last = self.workflow.last_task
+        return last.task_spec.bpmn_id if last is not None and last.task_spec.bpmn_id else None

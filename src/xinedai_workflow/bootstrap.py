@@ -1,16 +1,19 @@
-"""Wiring: builds every service once from the settings (the app, the CLI and tests share it)."""
+"""Wiring: builds every service once from the settings. Imported only by `app`, `cli` and tests;
+routers get their service through `api.deps.provided`, the worker gets its `WorkerParts`."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from .auth.tokens import TokenVerifier
-from .cases.runtime import CaseRuntime
 from .cases.service import CaseService
+from .channels.base import Channel
 from .channels.operations import OPERATION_CHANNELS
 from .clock import Clock, SystemClock
 from .compliance.service import ComplianceService, build_compliance
 from .db.session import Database
+from .db.unit_of_work import UnitOfWork
 from .definitions.registry import DefinitionRegistry
 from .definitions.service import DefinitionService
 from .engine import RuntimeContext, SandboxLimits, SpecChecker
@@ -18,18 +21,21 @@ from .events.service import EventService
 from .history.access_log import AccessLog
 from .history.reader import HistoryService
 from .reports.service import ReportService
-from .script_helpers import HELPER_NAMES, SCRIPT_HELPERS, version_helpers
+from .runtime import CaseRuntime
+from .runtime.script_helpers import HELPER_NAMES, SCRIPT_HELPERS, version_helpers
 from .settings import Settings
 from .tasks.service import TaskService
+from .worker.runner import Worker, WorkerParts
 
 
 @dataclass
 class Services:
-    """Everything a request handler or worker needs."""
+    """The built service graph (for the app factory, the commands and tests)."""
 
     settings: Settings
     db: Database
     clock: Clock
+    uow: UnitOfWork
     registry: DefinitionRegistry
     runtime: CaseRuntime
     definitions: DefinitionService
@@ -42,11 +48,37 @@ class Services:
     reports: ReportService
     compliance: ComplianceService
 
+    def providers(self) -> dict[type[Any], object]:
+        """What `api.deps.provided` hands the routers, by type."""
+        parts = (
+            self.definitions,
+            self.events,
+            self.cases,
+            self.tasks,
+            self.verifier,
+            self.access_log,
+            self.history,
+            self.reports,
+            self.compliance,
+        )
+        return {type(part): part for part in parts}
+
+    def worker_parts(self) -> WorkerParts:
+        return WorkerParts(
+            settings=self.settings,
+            uow=self.uow,
+            clock=self.clock,
+            runtime=self.runtime,
+            guard=self.compliance.guard,
+            retention=self.compliance.retention,
+        )
+
 
 def build_services(settings: Settings, clock: Clock | None = None, db: Database | None = None) -> Services:
     """Construct the service graph. Pass a `ManualClock` to drive time in tests or simulations."""
     clock = clock or SystemClock()
     db = db or Database(settings.database_url, pool_size=settings.database_pool_size)
+    uow = UnitOfWork(db, clock)
     registry = DefinitionRegistry()
     ctx = RuntimeContext(
         helpers=SCRIPT_HELPERS,
@@ -57,27 +89,34 @@ def build_services(settings: Settings, clock: Clock | None = None, db: Database 
     )
     runtime = CaseRuntime(registry, ctx)
     checker = SpecChecker(HELPER_NAMES, OPERATION_CHANNELS)
-    compliance = build_compliance(settings, db, clock, registry)
-    definitions = DefinitionService(db, registry, checker, clock, asset_checks=[compliance.asset_check])
+    compliance = build_compliance(settings, uow, clock, registry)
+    definitions = DefinitionService(uow, registry, checker, clock, asset_checks=[compliance.asset_check])
     events = EventService(
-        db, registry, runtime, clock, settings.default_process_key, settings.message_buffer_ttl_seconds
+        uow,
+        registry,
+        runtime,
+        clock,
+        settings.default_process_key,
+        settings.message_buffer_ttl_seconds,
+        max_batch_events=settings.batch_max_events,
     )
     access_log = AccessLog(db, clock)
-    cases = CaseService(db, registry, runtime, clock, on_personal_data_read=access_log.hook("case_view"))
+    cases = CaseService(uow, registry, runtime, clock, on_personal_data_read=access_log.hook("case_view"))
     tasks = TaskService(
-        db,
+        uow,
         registry,
         runtime,
         cases,
         clock,
-        reserved_names=HELPER_NAMES,
         access_log=access_log,
+        reserved_names=HELPER_NAMES,
         contact_guard=compliance.guard.check_task_completion,
     )
     return Services(
         settings=settings,
         db=db,
         clock=clock,
+        uow=uow,
         registry=registry,
         runtime=runtime,
         definitions=definitions,
@@ -90,3 +129,8 @@ def build_services(settings: Settings, clock: Clock | None = None, db: Database 
         reports=ReportService(db, clock, settings.default_process_key),
         compliance=compliance,
     )
+
+
+def build_worker(services: Services, name: str | None = None, channel: Channel | None = None) -> Worker:
+    """A worker over the services' database, clock and runtime."""
+    return Worker(services.worker_parts(), name=name, channel=channel)

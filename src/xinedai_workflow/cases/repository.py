@@ -1,0 +1,104 @@
+"""Queries on cases: by the loan's one-active-case slot, by a waiting message, by visibility."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+
+from sqlalchemy import ColumnElement, and_, or_, select
+from sqlalchemy.orm import Session
+
+from ..db.models import Case, IdempotencyKey, MessageSubscription
+
+
+def singleton_key(process_key: str, loan_id: str) -> str:
+    """The value that keeps one running case of `process_key` per loan."""
+    return f"{process_key}:{loan_id}"
+
+
+def singleton_case(session: Session, process_key: str, loan_id: str) -> Case | None:
+    """The loan's running (or failed) case of `process_key`, if any."""
+    return session.scalars(
+        select(Case).where(Case.singleton_key == singleton_key(process_key, loan_id))
+    ).first()
+
+
+def loans_with_singleton(session: Session, process_key: str, loan_ids: Iterable[str]) -> set[str]:
+    """Which of `loan_ids` hold a case of `process_key` in their slot."""
+    prefix = singleton_key(process_key, "")
+    keys = session.scalars(
+        select(Case.singleton_key).where(Case.singleton_key.in_({prefix + loan for loan in loan_ids}))
+    )
+    return {key.removeprefix(prefix) for key in keys if key is not None}
+
+
+def known_event_ids(session: Session, scope: str, keys: Iterable[str]) -> set[str]:
+    """Which idempotency keys of `scope` were already used."""
+    return set(
+        session.scalars(
+            select(IdempotencyKey.key).where(IdempotencyKey.scope == scope, IdempotencyKey.key.in_(set(keys)))
+        )
+    )
+
+
+def waiting_case(session: Session, name: str, loan_id: str) -> Case | None:
+    """The oldest active case of the loan with a wait state catching message `name`."""
+    case_id = session.scalars(
+        select(MessageSubscription.case_id)
+        .join(Case, Case.id == MessageSubscription.case_id)
+        .where(
+            MessageSubscription.name == name,
+            MessageSubscription.correlation_value == loan_id,
+            Case.status == "active",
+        )
+        .order_by(MessageSubscription.case_created_at, MessageSubscription.case_id)
+        .limit(1)
+    ).first()
+    return session.get(Case, case_id) if case_id is not None else None
+
+
+def active_case(session: Session, process_key: str, loan_id: str) -> Case | None:
+    """The loan's running case of `process_key`, else its oldest active or failed case."""
+    singleton = singleton_case(session, process_key, loan_id)
+    if singleton is not None:
+        return singleton
+    return session.scalars(
+        select(Case)
+        .where(Case.loan_id == loan_id, Case.status.in_(("active", "error")))
+        .order_by(Case.created_at, Case.id)
+        .limit(1)
+    ).first()
+
+
+def cases_by_ids(session: Session, case_ids: Sequence[uuid.UUID]) -> Sequence[Case]:
+    return session.scalars(select(Case).where(Case.id.in_(case_ids))).all()
+
+
+def list_cases(
+    session: Session,
+    visible: ColumnElement[bool],
+    *,
+    status: str | None,
+    stage: str | None,
+    loan_id: str | None,
+    process_key: str | None,
+    after: tuple[datetime, uuid.UUID] | None,
+    limit: int,
+) -> list[Case]:
+    """Visible cases, newest first, after the keyset position `after` (created_at, id)."""
+    query = select(Case).where(visible)
+    if status:
+        query = query.where(Case.status == status)
+    if stage:
+        query = query.where(Case.stage == stage)
+    if loan_id:
+        query = query.where(Case.loan_id == loan_id)
+    if process_key:
+        query = query.where(Case.process_key == process_key)
+    if after is not None:
+        created, last_id = after
+        query = query.where(
+            or_(Case.created_at < created, and_(Case.created_at == created, Case.id < last_id))
+        )
+    return list(session.scalars(query.order_by(Case.created_at.desc(), Case.id.desc()).limit(limit)))

@@ -1,0 +1,18 @@
+"""The case step: load a case, run one engine step, save its state, derived rows, history and
+outbox rows in the caller's unit of work. Status, stage and outcome follow `rules.RULES`."""
+
+from .outbox import outbox_key, request_id_of
+from .rules import ENDED, RULES, CaseBefore, Decision, StepReport, decide
+from .steps import CaseRuntime
+
+__all__ = [
+    "ENDED",
+    "RULES",
+    "CaseBefore",
+    "CaseRuntime",
+    "Decision",
+    "StepReport",
+    "decide",
+    "outbox_key",
+    "request_id_of",
+]

@@ -1,0 +1,152 @@
+"""The rows that mirror a case's engine state (open tasks, timers, message subscriptions): read
+before a step (for one case, or for a batch of cases in one query per table), then brought in line
+with the engine's snapshot after it."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+
+import isodate
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from ..db.models import BufferedMessage, Case, HumanTask, MessageSubscription, Timer
+from ..db.models.cases import NO_DUE_DATE
+from ..engine import Snapshot
+from ..history.service import NewEntry
+
+
+@dataclass
+class DerivedRows:
+    """A case's rows that mirror its engine state, read once per step (or once per batch of cases)."""
+
+    tasks: dict[uuid.UUID, HumanTask] = field(default_factory=dict)  # open tasks
+    timers: dict[uuid.UUID, Timer] = field(default_factory=dict)
+    subscriptions: dict[tuple[uuid.UUID, str], MessageSubscription] = field(default_factory=dict)
+    # None: unknown (looked up when the case waits for a message); False/True: known
+    has_buffered: bool | None = None
+
+
+def load_derived(
+    session: Session, case_ids: Sequence[uuid.UUID], with_buffered: bool = False
+) -> dict[uuid.UUID, DerivedRows]:
+    """The derived rows of many cases in one query per table (instead of one per case and table)."""
+    derived = {case_id: DerivedRows() for case_id in case_ids}
+    if not derived:
+        return derived
+    ids = list(derived)
+    # by case only: with `status = 'open'` in the query SQLite may pick the inbox index (status
+    # first) and read every open task of the service; a case's ended tasks are few
+    for task in session.scalars(select(HumanTask).where(HumanTask.case_id.in_(ids))):
+        if task.status == "open":
+            derived[task.case_id].tasks[task.id] = task
+    for timer in session.scalars(select(Timer).where(Timer.case_id.in_(ids))):
+        derived[timer.case_id].timers[timer.task_id] = timer
+    for sub in session.scalars(select(MessageSubscription).where(MessageSubscription.case_id.in_(ids))):
+        derived[sub.case_id].subscriptions[(sub.task_id, sub.name)] = sub
+    if with_buffered:
+        buffered = set(
+            session.scalars(
+                select(BufferedMessage.case_id).where(BufferedMessage.case_id.in_(ids)).distinct()
+            )
+        )
+        for case_id, rows in derived.items():
+            rows.has_buffered = case_id in buffered
+    return derived
+
+
+def _due_at(due_in: str | None, now: datetime) -> datetime | None:
+    if not due_in:
+        return None
+    try:
+        return now + isodate.parse_duration(due_in)
+    except (isodate.ISO8601Error, ValueError, OverflowError):
+        return None
+
+
+def sync_tasks(
+    session: Session,
+    case: Case,
+    snapshot: Snapshot,
+    now: datetime,
+    derived: DerivedRows,
+    default_group: str,
+) -> list[NewEntry]:
+    """Cancel the open task rows the engine no longer has and add the new ones (claims of the
+    tasks that stay open are untouched); return the history entries."""
+    entries = []
+    rows = {task_id: t for task_id, t in derived.tasks.items() if t.status == "open"}
+    wanted = {t.task_id: t for t in snapshot.open_tasks}
+    for task_id, row in rows.items():
+        if task_id not in wanted:
+            del derived.tasks[task_id]
+            row.status = "cancelled"
+            row.ended_at = now
+            entries.append(NewEntry("task_cancelled", "system", row.element_id, {"task_id": str(task_id)}))
+    for task_id, task in wanted.items():
+        if task_id in rows:
+            continue
+        due_at = _due_at(task.due_in, now)
+        derived.tasks[task_id] = row = HumanTask(
+            id=task_id,
+            case_id=case.id,
+            element_id=task.element_id,
+            title=task.title[:500],
+            lane=task.lane or default_group,
+            stage=task.stage or case.stage,
+            priority=task.priority,
+            form_file=task.form_file,
+            status="open",
+            due_at=due_at,
+            due_sort=due_at or NO_DUE_DATE,
+            created_at=now,
+            loan_id=case.loan_id,
+        )
+        session.add(row)
+        entries.append(
+            NewEntry("task_created", "system", task.element_id, {"task_id": str(task_id), "lane": task.lane})
+        )
+    return entries
+
+
+def sync_waits(session: Session, case: Case, snapshot: Snapshot, derived: DerivedRows) -> None:
+    """Timer rows (with their due times) and message subscriptions as the snapshot has them."""
+    timers = derived.timers
+    wanted_timers = {t.task_id: t for t in snapshot.timers}
+    for task_id, row in list(timers.items()):
+        if task_id not in wanted_timers:
+            del timers[task_id]
+            session.delete(row)
+        elif row.due_at != wanted_timers[task_id].due_at:
+            row.due_at = wanted_timers[task_id].due_at
+            row.lease_owner = row.lease_until = None
+    for task_id, timer in wanted_timers.items():
+        if task_id not in timers:
+            timers[task_id] = Timer(
+                case_id=case.id,
+                task_id=task_id,
+                element_id=timer.element_id,
+                name=timer.name[:500],
+                due_at=timer.due_at,
+            )
+            session.add(timers[task_id])
+    subs = derived.subscriptions
+    wanted_subs = {(m.task_id, m.name): m for m in snapshot.messages}
+    for key, sub in list(subs.items()):
+        if key not in wanted_subs:
+            del subs[key]
+            session.delete(sub)
+    for key, message in wanted_subs.items():
+        if key not in subs:
+            subs[key] = MessageSubscription(
+                case_id=case.id,
+                task_id=message.task_id,
+                element_id=message.element_id,
+                name=message.name,
+                correlation_value=case.loan_id,
+                case_created_at=case.created_at,
+            )
+            session.add(subs[key])
