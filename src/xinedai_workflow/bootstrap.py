@@ -125,7 +125,7 @@ def build_services(settings: Settings, clock: Clock | None = None, db: Database 
         tasks=tasks,
         verifier=TokenVerifier(settings),
         access_log=access_log,
-        history=HistoryService(db, access_log),
+        history=HistoryService(uow, access_log),
         reports=ReportService(db, clock, settings.default_process_key),
         compliance=compliance,
     )

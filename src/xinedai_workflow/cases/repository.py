@@ -9,7 +9,7 @@ from datetime import datetime
 from sqlalchemy import ColumnElement, and_, or_, select
 from sqlalchemy.orm import Session
 
-from ..db.models import Case, IdempotencyKey, MessageSubscription
+from ..db.models import Case, HumanTask, IdempotencyKey, MessageSubscription, Timer
 
 
 def singleton_key(process_key: str, loan_id: str) -> str:
@@ -102,3 +102,24 @@ def list_cases(
             or_(Case.created_at < created, and_(Case.created_at == created, Case.id < last_id))
         )
     return list(session.scalars(query.order_by(Case.created_at.desc(), Case.id.desc()).limit(limit)))
+
+
+def timers_of(session: Session, case_id: uuid.UUID) -> Sequence[Timer]:
+    """The case's waiting timers, soonest first."""
+    return session.scalars(select(Timer).where(Timer.case_id == case_id).order_by(Timer.due_at)).all()
+
+
+def subscriptions_of(session: Session, case_id: uuid.UUID) -> Sequence[MessageSubscription]:
+    """The messages the case waits for, in the order the waits began."""
+    return session.scalars(
+        select(MessageSubscription)
+        .where(MessageSubscription.case_id == case_id)
+        .order_by(MessageSubscription.id)
+    ).all()
+
+
+def tasks_of(session: Session, case_id: uuid.UUID) -> Sequence[HumanTask]:
+    """Every task row of the case (open and ended)."""
+    # By case only, filtered by the caller: with status and lanes in the query SQLite prefers the
+    # inbox index (status, lane, priority, ...) and reads every open task of the lanes.
+    return session.scalars(select(HumanTask).where(HumanTask.case_id == case_id)).all()

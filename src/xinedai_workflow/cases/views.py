@@ -7,14 +7,14 @@ from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ..db.models import Case, HumanTask, MessageSubscription, Timer
+from ..db.models import Case, HumanTask
 from ..domain.buckets import dpd_bucket
 from ..domain.interest import InterestError, compute_claim
 from ..domain.masking import mask_personal_data
 from ..domain.money import MoneyError
+from . import repository
 
 DEFAULT_TIMEZONE = "Asia/Shanghai"
 
@@ -121,14 +121,10 @@ def amounts_owed(variables: Mapping[str, Any], now: datetime) -> dict[str, Any] 
 def waiting_of(session: Session, case: Case) -> list[dict[str, Any]]:
     waiting: list[dict[str, Any]] = [
         {"kind": "timer", "name": t.name, "due_at": t.due_at, "element_id": t.element_id}
-        for t in session.scalars(select(Timer).where(Timer.case_id == case.id).order_by(Timer.due_at))
+        for t in repository.timers_of(session, case.id)
     ]
     seen: set[str] = set()
-    for sub in session.scalars(
-        select(MessageSubscription)
-        .where(MessageSubscription.case_id == case.id)
-        .order_by(MessageSubscription.id)
-    ):
+    for sub in repository.subscriptions_of(session, case.id):
         if sub.name not in seen:
             seen.add(sub.name)
             waiting.append(
@@ -139,9 +135,7 @@ def waiting_of(session: Session, case: Case) -> list[dict[str, Any]]:
 
 def open_tasks_of(session: Session, case: Case, lanes: frozenset[str] | None = None) -> list[HumanTask]:
     """Open tasks of the case, highest priority and oldest due first; only `lanes` (None: all)."""
-    # Selected by case only, filtered and ordered here: with status and lanes in the query SQLite
-    # prefers the inbox index (status, lane, priority, ...) and reads every open task of the lanes.
-    rows = session.scalars(select(HumanTask).where(HumanTask.case_id == case.id))
+    rows = repository.tasks_of(session, case.id)
     tasks = [t for t in rows if t.status == "open" and (lanes is None or t.lane in lanes)]
     return sorted(tasks, key=lambda t: (-t.priority, t.due_sort, t.created_at, t.id))
 

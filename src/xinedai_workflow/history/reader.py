@@ -11,7 +11,7 @@ from ..auth.principal import Principal
 from ..auth.visibility import can_see, works_case
 from ..db.cursor import decode_cursor, encode_cursor
 from ..db.models import Case, HistoryEntry
-from ..db.session import Database
+from ..db.unit_of_work import UnitOfWork
 from ..domain.masking import mask_personal_data
 from ..errors import Invalid, NotFound
 from . import service as chain
@@ -35,8 +35,8 @@ def entry_view(row: HistoryEntry, mask: bool) -> dict[str, Any]:
 class HistoryService:
     """The append-only history as callers may see it. Nothing here writes an entry."""
 
-    def __init__(self, db: Database, access_log: AccessLog) -> None:
-        self.db = db
+    def __init__(self, uow: UnitOfWork, access_log: AccessLog) -> None:
+        self.uow = uow
         self.access_log = access_log
 
     def _case(self, session: Session, principal: Principal, case_id: uuid.UUID) -> Case:
@@ -56,7 +56,8 @@ class HistoryService:
             if not isinstance(after[0], int) or isinstance(after[0], bool) or after[0] < 0:
                 raise Invalid("cursor is not valid", details=[{"field": "cursor", "message": "malformed"}])
             after_seq = after[0]
-        with self.db.write() as session:  # an unmasked read is logged in the same transaction
+
+        def work(session: Session) -> dict[str, Any]:  # an unmasked read is logged in the same transaction
             case = self._case(session, principal, case_id)
             rows = chain.page(session, case.id, after_seq, limit + 1)
             more = len(rows) > limit
@@ -66,8 +67,9 @@ class HistoryService:
             if unmasked:
                 revealed = {f"entry_{i['seq']}": i["data"] for i in items}
                 self.access_log.record(session, principal, case, "history", revealed)
-        return {"items": items, "next_cursor": encode_cursor([rows[-1].seq]) if more and rows else None}
+            return {"items": items, "next_cursor": encode_cursor([rows[-1].seq]) if more and rows else None}
+
+        return self.uow.write(work)
 
     def verify(self, principal: Principal, case_id: uuid.UUID) -> chain.Verification:
-        with self.db.read() as session:
-            return chain.verify(session, self._case(session, principal, case_id))
+        return self.uow.read(lambda session: chain.verify(session, self._case(session, principal, case_id)))
