@@ -42,7 +42,7 @@ from xinedai_workflow.db.models.cases import NO_DUE_DATE
 from xinedai_workflow.db.schema_upgrade import upgrade_schema
 from xinedai_workflow.definitions.service import read_bundle_dir
 from xinedai_workflow.settings import Settings
-from xinedai_workflow.tasks.service import INBOX_ORDER
+from xinedai_workflow.tasks.repository import INBOX_ORDER, open_tasks
 
 ROOT = Path(__file__).resolve().parents[1]
 BUNDLE = [
@@ -252,8 +252,7 @@ def measure(services: Services, groups: int, iterations: int, warmup: int = 20) 
 def explain(services: Services) -> str:
     """EXPLAIN ANALYZE of the collector's first inbox page."""
     alice = Principal("user-03-1", frozenset({"collector"}), frozenset({"group-03"}))
-    query = services.tasks._open_tasks(alice, "any", None, None, None)  # the service's exact query
-    statement = query.order_by(*INBOX_ORDER).limit(51)
+    statement = open_tasks(alice, "any", None, None, None).limit(51)  # the service's exact query
     with services.db.read() as session:
         compiled = statement.compile(session.bind, compile_kwargs={"literal_binds": True})
         prefix = "EXPLAIN ANALYZE " if not services.db.is_sqlite else "EXPLAIN QUERY PLAN "
