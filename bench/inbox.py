@@ -42,7 +42,7 @@ from xinedai_workflow.db.models.cases import NO_DUE_DATE
 from xinedai_workflow.db.schema_upgrade import upgrade_schema
 from xinedai_workflow.definitions.service import read_bundle_dir
 from xinedai_workflow.settings import Settings
-from xinedai_workflow.tasks.repository import INBOX_ORDER, open_tasks
+from xinedai_workflow.tasks.repository import open_tasks
 
 ROOT = Path(__file__).resolve().parents[1]
 BUNDLE = [
