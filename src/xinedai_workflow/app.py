@@ -76,7 +76,6 @@ def create_app(
         lifespan=lifespan,
         responses={k: v for k, v in ERROR_RESPONSES.items() if k in (401, 403, 413, 422)},
     )
-    app.state.services = services  # for tests and operators' tools; routers use `providers`
     app.state.providers = services.providers()
     install_error_handlers(app)
     public = ("/health", app.docs_url, app.swagger_ui_oauth2_redirect_url, app.redoc_url, app.openapi_url)
