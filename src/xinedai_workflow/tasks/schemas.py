@@ -8,7 +8,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from ..api_types import JsonObject, LongKey
-from ..cases.schemas import AmountsOwed, DefinitionRef, TaskView, Waiting
+from ..cases.schemas import AmountsOwed, DefinitionRef, NextStep, TaskView, Waiting
 
 
 class TaskPage(BaseModel):
@@ -44,6 +44,9 @@ class CaseBrief(BaseModel):
         default_factory=dict, description="plan_kept, dispute_open, unreachable, contact_opt_outs."
     )
     waiting: list[Waiting] = Field(default_factory=list)
+    next_step: NextStep | None = Field(
+        default=None, description="Why the case has no open task now (e.g. waiting for calling hours)."
+    )
     recent_activity: list[Activity] = Field(default_factory=list, description="The latest history entries.")
 
 

@@ -16,7 +16,7 @@ from ..auth.principal import Principal
 from ..cases.access import visible_tasks, works_task
 from ..cases.runtime import CaseRuntime
 from ..cases.service import CaseService
-from ..cases.views import amounts_owed, task_view, waiting_of
+from ..cases.views import amounts_owed, next_step_of, open_tasks_of, task_view, waiting_of
 from ..clock import Clock
 from ..db.models import Case, HistoryEntry, HumanTask
 from ..db.retry import write_with_retry
@@ -216,6 +216,7 @@ class TaskService:
             .limit(RECENT_ACTIVITY)
         )
         borrower = variables.get("borrower")
+        waiting = waiting_of(session, case)
         return {
             **task_view(task),
             "form": definition.form(task.form_file),
@@ -235,7 +236,8 @@ class TaskService:
                 "amounts": owed,
                 "days_past_due": owed["days_past_due"] if owed else raw.get("days_past_due"),
                 "flags": {k: raw[k] for k in FLAG_KEYS if k in raw},
-                "waiting": waiting_of(session, case),
+                "waiting": waiting,
+                "next_step": next_step_of(case, open_tasks_of(session, case), waiting),
                 "recent_activity": [
                     {
                         "seq": e.seq,
