@@ -223,3 +223,26 @@ def test_a_partial_payment_settles_costs_penalty_compound_interest_then_principa
     assert view["as_of"] == "2026-03-12" and view["penalty"] == "3.58" and view["total"] == "1369.18"
     day = date(2026, 3, 12)
     assert_agree(view, read_letter(letter_of(case["variables"], day)), evidence_of(case["variables"], day))
+
+
+def test_the_borrowers_calendar_day_dates_the_claim_before_dawn(flow: Flow) -> None:
+    # 07:00 on 2026-03-03 in Shanghai is still 2026-03-02 in UTC: the view, the letter and the
+    # process's own amounts all take the borrower's day, 96 days after the due date
+    flow.advance(timedelta(hours=22))
+    case_id, _ = flow.overdue(**M3_PLUS, occurred_at=flow.clock.now().isoformat())
+    case = flow.case(case_id)
+    view = case["amounts"]
+    assert view["as_of"] == "2026-03-03" and view["days_past_due"] == 96
+    assert case["variables"]["letter"]["letter_date"] == "2026-03-03"
+    assert (
+        case["variables"]["letter_owed"]
+        == view["claimable_total"]
+        == case["variables"]["ledger"]["balance"]["owed"]
+    )
+    flow.advance(timedelta(hours=1))  # the contact policy holds the mail in quiet hours, until 08:00
+    (mail,) = [m for m in flow.outbox(case_id) if m.operation == "send_registered_mail"]
+    pdf = Path(mail.result["pdf"]).read_bytes()
+    assert "截至2026年3月3日" in re.sub(
+        r"\s+", "", "".join(p.extract_text() for p in PdfReader(io.BytesIO(pdf)).pages)
+    )
+    assert_agree(view, read_letter(pdf), evidence_of(case["variables"], date(2026, 3, 3)))

@@ -62,6 +62,8 @@ def open_ledger(case: Mapping[str, Any], terms: Mapping[str, Any], today: date) 
         "plan": None,
         "receipts": [],
         "closed": False,
+        # the borrower's zone: a payment counts on the borrower's calendar day (as claims are dated)
+        "timezone": str(case.get("timezone") or DEFAULT_TIMEZONE),
     }
     ledger["figures"] = figures_of(case, ledger["terms"])
     return _rebalance(ledger, today)
@@ -79,7 +81,7 @@ def record_payment(ledger: Mapping[str, Any], payment: Mapping[str, Any], today:
             "event_id": event_id,
             "amount": money_str(_amount(payment["amount"])),
             "paid_at": paid_at.astimezone(UTC).isoformat(),
-            "paid_on": paid_at.astimezone(UTC).date().isoformat(),
+            "paid_on": paid_at.astimezone(_zone(out.get("timezone"))).date().isoformat(),
             "channel": str(payment.get("channel") or ""),
         }
     )
