@@ -14,6 +14,8 @@ from sqlalchemy import text
 
 from . import __version__
 from .api.deps import require
+from .api.docs import install_docs
+from .api.docs import public_paths as docs_public_paths
 from .api.errors import ERROR_RESPONSES, install_error_handlers
 from .api.limits import BodySizeLimit, RejectNulCharacters
 from .api.metrics import CONTENT_TYPE, Metrics
@@ -75,10 +77,13 @@ def create_app(
         description=DESCRIPTION,
         lifespan=lifespan,
         responses={k: v for k, v in ERROR_RESPONSES.items() if k in (401, 403, 413, 422)},
+        docs_url=None,  # served from local assets by install_docs, not from a CDN
+        redoc_url=None,
     )
     app.state.providers = services.providers()
     install_error_handlers(app)
-    public = ("/health", app.docs_url, app.swagger_ui_oauth2_redirect_url, app.redoc_url, app.openapi_url)
+    install_docs(app)
+    public = ("/health", app.openapi_url, *docs_public_paths())
     app.add_middleware(BearerAuthentication, verifier=services.verifier, public_paths=public)
     metrics.install(app)
     app.add_middleware(RejectNulCharacters)  # inside the size limit: it reads bounded bodies only

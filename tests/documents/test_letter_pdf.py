@@ -5,7 +5,8 @@ from typing import Any
 import pytest
 
 from xinedai_workflow.documents import render_demand_letter_pdf
-from xinedai_workflow.documents.letter_pdf import parse_letter_text, resolve_fonts
+from xinedai_workflow.documents.fonts import FontUnavailable, packaged_font_path, resolve_fonts
+from xinedai_workflow.documents.letter_pdf import parse_letter_text
 from xinedai_workflow.domain.interest import compute_claim
 
 pypdf = pytest.importorskip("pypdf")
@@ -53,9 +54,8 @@ def extract(pdf: bytes) -> tuple[int, str]:
     return len(reader.pages), re.sub(r"\s+", "", text)
 
 
-@pytest.mark.parametrize("embed", [True, False])
-def test_renders_a_valid_pdf_with_the_letter_text(embed: bool) -> None:
-    pdf = render_demand_letter_pdf(letter_context(), embed_fonts=embed)
+def test_renders_a_valid_pdf_with_the_letter_text() -> None:
+    pdf = render_demand_letter_pdf(letter_context())
     assert pdf.startswith(b"%PDF-")
     assert pdf.rstrip().endswith(b"%%EOF")
     pages, text = extract(pdf)
@@ -72,7 +72,8 @@ def test_renders_a_valid_pdf_with_the_letter_text(embed: bool) -> None:
         "复利",
         "9.45%",
         "4,050.29",  # table total
-        "未超过年利率24%的上限",
+        "未超过上限",
+        "全国法院民商事审判工作会议纪要》第五十一条",
         "延长还款期限",
         "2026年2月5日前",
         "某银行北京分行（盖章）",
@@ -118,8 +119,42 @@ def test_parse_letter_text() -> None:
     assert blocks[3].rows == (("a", "b"), ("1", "2"))
 
 
-def test_font_fallback_is_the_cid_font() -> None:
-    fonts = resolve_fonts(embed=False)
-    assert fonts.body == "STSong-Light" and not fonts.embedded
-    with pytest.raises(ValueError):
+def _fonts(reader: Any) -> list[Any]:
+    """Every font dictionary of every page (descendants of composite fonts included)."""
+    found = []
+    for page in reader.pages:
+        resources = page.get("/Resources") or {}
+        for ref in (resources.get("/Font") or {}).values():
+            font = ref.get_object()
+            found.append(font)
+            found += [d.get_object() for d in font.get("/DescendantFonts") or []]
+    return found
+
+
+def test_every_font_is_embedded_and_the_file_is_pdfa_2b() -> None:
+    reader = pypdf.PdfReader(io.BytesIO(render_demand_letter_pdf(letter_context())))
+    fonts = _fonts(reader)
+    assert fonts
+    for font in fonts:
+        if font["/Subtype"] == "/Type0":
+            continue  # its glyphs live in the descendant, checked on its own
+        descriptor = font["/FontDescriptor"].get_object()
+        assert any(k in descriptor for k in ("/FontFile", "/FontFile2", "/FontFile3")), font["/BaseFont"]
+        assert "WenQuanYi" in str(font["/BaseFont"]) or str(font["/BaseFont"]).startswith("/AAAAAA")
+    xmp = reader.trailer["/Root"]["/Metadata"].get_object().get_data().decode("utf-8")
+    assert "<pdfaid:part>2</pdfaid:part>" in xmp and "<pdfaid:conformance>B</pdfaid:conformance>" in xmp
+    assert (
+        "催款通知书 XED-CS-2026-000123" in xmp
+        and reader.metadata["/Title"] == "催款通知书 XED-CS-2026-000123"
+    )
+    (intent,) = reader.trailer["/Root"]["/OutputIntents"]
+    intent = intent.get_object()
+    assert intent["/S"] == "/GTS_PDFA1" and intent["/DestOutputProfile"].get_object()["/N"] == 3
+    assert "/ID" in reader.trailer and not reader.is_encrypted
+
+
+def test_the_packaged_font_is_checked_and_a_missing_font_is_an_error() -> None:
+    fonts = resolve_fonts()
+    assert packaged_font_path().name == "wqy-microhei.ttc" and fonts.source == str(packaged_font_path())
+    with pytest.raises(FontUnavailable):
         resolve_fonts("/nonexistent/font.ttf")

@@ -146,7 +146,7 @@ def test_demand_letter_has_the_table_cap_statement_and_deadline(renderer: Templa
     assert "催款通知书" in text and "编号：XED-CS-2026-000123" in text
     assert "| 起始日 | 截止日 | 天数 | 计息基数（元） | 年利率 | 类别 | 金额（元） |" in text
     assert "| 2025-03-15 | 2025-06-20 | 97 | 50,000.00 | 9.45% | 罚息 | 1,273.13 |" in text
-    assert "未超过年利率24%的上限" in text
+    assert "第五十一条" in text and "以逾期本金（按每日实际余额）为基数" in text and "未超过上限" in text
     assert "人民币伍万壹仟捌佰叁拾柒元柒角玖分" in text
     assert "2026年2月5日前" in text
     assert "（盖章）" in text
@@ -157,7 +157,7 @@ def test_demand_letter_has_the_table_cap_statement_and_deadline(renderer: Templa
 def test_demand_letter_states_the_capped_claim() -> None:
     claim = compute_claim("10000.00", "2000.00", "2025-01-01", "2025-12-27", "0.15", fees="100.00")
     text = render_template("demand_letter", context(claim=claim))
-    assert "超过按年利率24%计算的上限2,400.00元" in text
+    assert "按年利率24%计算，上限金额2,400.00元" in text and "超过上限" in text and "及费用合计" in text
     assert "您应还金额为人民币12,400.00元" in text
     assert "费用100.00元" in text
 

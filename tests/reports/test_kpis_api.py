@@ -39,8 +39,9 @@ def test_kpis_from_cases_calls_and_payments(
         "/api/v1/reports/kpis?from=2026-03-01&to=2026-03-31", headers=auth("supervisor")
     ).json()
     assert report["process_key"] == "t_collect" and report["cases_opened"] == 3
-    assert report["amount_overdue_at_open"] == "7087.50" and report["amount_collected"] == "1181.25"
-    assert report["recovery_rate"] == "0.1667"
+    # each case opened owing 2,365.60 (the claim of its first day, as the case view showed it)
+    assert report["amount_overdue_at_open"] == "7096.80" and report["amount_collected"] == "1181.25"
+    assert report["recovery_rate"] == "0.1664"
     assert report["contact_attempts"] == 3 and report["right_party_contact_rate"] == "0.6667"
     assert report["cases_per_stage"] == {"informal": 3}
     assert set(report["mean_time_in_stage_hours"]) == {"informal"}

@@ -73,7 +73,10 @@ def test_case_detail_shows_stage_tasks_waits_amounts_and_version(
     assert amounts["as_of"] == "2026-03-05" and amounts["days_past_due"] == 8
     assert amounts["total"] == expected["outstanding"]["total"]
     assert amounts["penalty"] == expected["outstanding"]["penalty"]
-    assert amounts["claimable_total"] == expected["cap"]["capped_claim"]
+    # 262.50 of contract interest is 714 days' interest on 2,100.00 at 6.3%: 722 days of charges
+    # (interest, penalty, compound) come to 6.35% a year, far under the 24% cap
+    assert amounts["cap_exceeded"] is False and amounts["claimable_total"] == amounts["total"]
+    assert amounts["cap"]["period_from"] == "2024-03-13" and amounts["cap"]["annualised_rate_pct"] == "6.35%"
     assert isinstance(amounts["principal"], str) and amounts["principal"] == "2100.00"
 
 

@@ -55,8 +55,21 @@ def validation_details(errors: Any) -> list[dict[str, Any]]:
     details = []
     for err in errors:
         loc = [str(p) for p in err.get("loc", ()) if p not in ("body",)]
-        details.append({"field": ".".join(loc), "message": err.get("msg", ""), "type": err.get("type", "")})
+        message = str(err.get("msg", "")).removeprefix("Value error, ")
+        if not loc and err.get("type") == "missing":
+            message = "a JSON request body is required"
+        details.append({"field": ".".join(loc), "message": message, "type": err.get("type", "")})
     return details
+
+
+def validation_message(details: list[dict[str, Any]]) -> str:
+    """The first problem in words (the caller sees what to fix without reading `details`)."""
+    if not details:
+        return "the request is not valid"
+    first = details[0]
+    what = f"{first['field']}: {first['message']}" if first["field"] else first["message"]
+    more = f" (and {len(details) - 1} more)" if len(details) > 1 else ""
+    return f"the request is not valid: {what}{more}"
 
 
 def install_error_handlers(app: FastAPI) -> None:
@@ -67,9 +80,8 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def _validation_error(_request: Request, exc: RequestValidationError) -> JSONResponse:
-        return error_response(
-            422, "validation_error", "the request is not valid", validation_details(exc.errors())
-        )
+        details = validation_details(exc.errors())
+        return error_response(422, "validation_error", validation_message(details), details)
 
     @app.exception_handler(StarletteHTTPException)
     async def _http_error(_request: Request, exc: StarletteHTTPException) -> JSONResponse:

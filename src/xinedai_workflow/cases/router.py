@@ -114,9 +114,11 @@ def cancel_case(
 @router.post("/{case_id}/retry", response_model=CaseView)
 def retry_case(
     case_id: uuid.UUID,
-    body: RetryCase,
     cases: CasesDep,
     principal: Annotated[Principal, Depends(require("supervisor"))],
+    body: RetryCase | None = None,
 ) -> CaseView:
-    """Re-run the failed step of a case in `error` (after fixing variables or the environment)."""
-    return CaseView.model_validate(cases.retry(principal, case_id, body.variables))
+    """Re-run the failed step of a case in `error` (after fixing variables or the environment).
+    The body is optional: `{"variables": {...}}` to change variables first."""
+    variables = body.variables if body is not None else {}
+    return CaseView.model_validate(cases.retry(principal, case_id, variables))

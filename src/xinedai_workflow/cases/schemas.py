@@ -56,9 +56,24 @@ class CaseError(BaseModel):
     element_id: str | None
 
 
+class CapCheck(BaseModel):
+    """The 24% annual comprehensive-cost check (see the README's "One claim computation")."""
+
+    rule: str = Field(description="Legal basis: 九民纪要 (法〔2019〕254号) Art. 51 and the loan contract.")
+    cap_annual_rate_pct: str
+    period_from: date = Field(description="Where the claimed contractual interest began accruing.")
+    period_to: date
+    cap_amount: str = Field(description="24% a year of the overdue principal outstanding each day.")
+    charges: dict[str, str] = Field(description="interest, penalty, compound, fees counted against the cap.")
+    charges_total: str
+    annualised_rate_pct: str | None
+    excess: str = Field(description="Charges above the cap, not claimed.")
+
+
 class AmountsOwed(BaseModel):
-    """What the borrower owes on `as_of` (their local date), computed by the domain's
-    penalty-interest code from the case's figures. Money as decimal strings."""
+    """What the borrower owes on `as_of` (their local date): the one claim computation
+    (`domain/claim.py`) that the call script, the demand letter and the evidence package use too.
+    Money as decimal strings."""
 
     as_of: date
     days_past_due: int
@@ -68,10 +83,31 @@ class AmountsOwed(BaseModel):
     penalty: str
     compound: str
     fees: str
+    total: str = Field(description="Outstanding principal + interest + penalty + compound + fees.")
     paid: dict[str, str] = Field(description="What payments settled, per component.")
-    total: str
-    cap_exceeded: bool = Field(description="Charges exceed the 24% a year that courts uphold.")
-    claimable_total: str = Field(description="The total after the cap check (what a claim may ask).")
+    paid_total: str = "0.00"
+    unapplied: str = Field(default="0.00", description="Paid beyond everything owed.")
+    allocation_order: list[str] = Field(
+        default_factory=list, description="The order a payment settles the components in."
+    )
+    cap_exceeded: bool = Field(description="Charges exceed 24% a year (the excess is not claimed).")
+    claimable_total: str = Field(description="The total after the cap check: what the letter demands.")
+    cap: CapCheck | None = None
+    basis: str = Field(default="claim", description="claim | plan (an agreed plan fixes what is owed).")
+    owed: str = Field(default="0.00", description="What the borrower is asked to pay now.")
+
+
+class NextStep(BaseModel):
+    """Why the caller sees no open task on an active case, and when that changes."""
+
+    reason: str = Field(description="waiting_for_timer | waiting_for_message | no_visible_task")
+    message: str
+    message_zh: str
+    name: str | None = None
+    element_id: str | None = None
+    until: datetime | None = None
+    until_local: str | None = Field(default=None, description="`until` in the borrower's time zone.")
+    timezone: str | None = None
 
 
 class CaseView(BaseModel):
@@ -89,6 +125,9 @@ class CaseView(BaseModel):
     )
     open_tasks: list[TaskView] = Field(description="Open tasks; a worker sees those of their lanes.")
     waiting: list[Waiting]
+    next_step: NextStep | None = Field(
+        default=None, description="Why there is no open task right now (e.g. waiting for calling hours)."
+    )
     error: CaseError | None = None
     created_at: datetime
     updated_at: datetime

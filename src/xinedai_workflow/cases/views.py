@@ -3,20 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import date, datetime
+from datetime import UTC, datetime
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy.orm import Session
 
 from ..db.models import Case, HumanTask
-from ..domain.buckets import dpd_bucket
-from ..domain.interest import InterestError, compute_claim
+from ..domain.claim import case_amounts, zone_of
 from ..domain.masking import mask_personal_data
-from ..domain.money import MoneyError
 from . import repository
-
-DEFAULT_TIMEZONE = "Asia/Shanghai"
 
 
 def task_view(row: HumanTask) -> dict[str, Any]:
@@ -49,73 +44,11 @@ def case_summary(case: Case) -> dict[str, Any]:
     }
 
 
-def _borrower_today(variables: Mapping[str, Any], now: datetime) -> date:
-    borrower = variables.get("borrower")
-    name = borrower.get("timezone") if isinstance(borrower, Mapping) else None
-    try:
-        zone = ZoneInfo(name if isinstance(name, str) and name else DEFAULT_TIMEZONE)
-    except (ZoneInfoNotFoundError, ValueError):
-        zone = ZoneInfo(DEFAULT_TIMEZONE)
-    return now.astimezone(zone).date()
-
-
-def _payments(variables: Mapping[str, Any], due: date, as_of: date) -> list[dict[str, Any]]:
-    """Payments the diagram recorded in the variable `payments` ({paid_on | paid_at, amount})."""
-    found = []
-    raw = variables.get("payments")
-    for item in raw if isinstance(raw, list) else []:
-        if not isinstance(item, Mapping) or "amount" not in item:
-            continue
-        when = item.get("paid_on") or item.get("paid_at")
-        try:
-            paid_on = date.fromisoformat(str(when)[:10])
-        except ValueError:
-            continue
-        found.append({"paid_on": min(max(paid_on, due), as_of), "amount": item["amount"]})
-    return found
-
-
 def amounts_owed(variables: Mapping[str, Any], now: datetime) -> dict[str, Any] | None:
-    """What the borrower owes today (their local date), from the domain's penalty-interest code.
-
-    Needs the overdue event's figures (`overdue_principal`, `overdue_interest`, `annual_rate`,
-    `due_date`); optional `penalty_uplift`, `day_count_basis`, `fees` and `payments`. None when the
-    case does not carry them (e.g. a process that is not about an overdue loan).
-    """
-    if not all(k in variables for k in ("overdue_principal", "annual_rate", "due_date")):
-        return None
-    try:
-        due = date.fromisoformat(str(variables["due_date"])[:10])
-        as_of = max(_borrower_today(variables, now), due)
-        claim = compute_claim(
-            variables["overdue_principal"],
-            variables.get("overdue_interest", "0"),
-            due,
-            as_of,
-            variables["annual_rate"],
-            penalty_uplift=variables.get("penalty_uplift", "0.5"),
-            day_count_basis=int(variables.get("day_count_basis", 360)),
-            fees=variables.get("fees", "0"),
-            payments=_payments(variables, due, as_of),
-        )
-    except (InterestError, MoneyError, ValueError, TypeError, KeyError):
-        return None
-    outstanding = claim["outstanding"]
-    dpd = int(claim["days_overdue"])
-    return {
-        "as_of": as_of.isoformat(),
-        "days_past_due": dpd,
-        "bucket": dpd_bucket(dpd).value,
-        "principal": outstanding["principal"],
-        "interest": outstanding["interest"],
-        "penalty": outstanding["penalty"],
-        "compound": outstanding["compound"],
-        "fees": outstanding["fees"],
-        "paid": claim["paid"],
-        "total": outstanding["total"],
-        "cap_exceeded": claim["cap"]["exceeds"],
-        "claimable_total": claim["cap"]["capped_claim"],
-    }
+    """What the borrower owes today (their local date): the one claim computation of
+    `domain/claim.py`, on the case's ledger (or its overdue figures). None when the case does not
+    carry them (e.g. a process that is not about an overdue loan)."""
+    return case_amounts(variables, now)
 
 
 def waiting_of(session: Session, case: Case) -> list[dict[str, Any]]:
@@ -131,6 +64,50 @@ def waiting_of(session: Session, case: Case) -> list[dict[str, Any]]:
                 {"kind": "message", "name": sub.name, "due_at": None, "element_id": sub.element_id}
             )
     return waiting
+
+
+def next_step_of(
+    case: Case, visible_tasks: list[HumanTask], waiting: list[dict[str, Any]]
+) -> dict[str, Any] | None:
+    """Why the caller sees no open task on an active case: the timer it waits for (e.g. the
+    borrower's calling hours), else the message; None when a task is open or the case ended."""
+    if case.status != "active" or visible_tasks:
+        return None
+    variables = case.variables or {}
+    borrower = variables.get("borrower")
+    zone_name = borrower.get("timezone") if isinstance(borrower, Mapping) else None
+    zone = zone_of(zone_name)
+    timers = [w for w in waiting if w["kind"] == "timer" and w["due_at"] is not None]
+    if timers:
+        timer = timers[0]
+        until = timer["due_at"] if timer["due_at"].tzinfo else timer["due_at"].replace(tzinfo=UTC)
+        local = until.astimezone(zone).strftime("%Y-%m-%d %H:%M")
+        return {
+            "reason": "waiting_for_timer",
+            "name": timer["name"],
+            "element_id": timer["element_id"],
+            "until": until,
+            "until_local": local,
+            "timezone": zone.key,
+            "message": f"No task is open now: the case waits for '{timer['name']}' until {local} "
+            f"({zone.key}, the borrower's local time); the next task opens then.",
+            "message_zh": f"当前没有待办任务：案件正在等待“{timer['name']}”，"
+            f"至借款人当地时间 {local}（{zone.key}），届时生成下一个任务。",
+        }
+    messages = [w["name"] for w in waiting if w["kind"] == "message"]
+    if messages:
+        names = ", ".join(messages)
+        return {
+            "reason": "waiting_for_message",
+            "name": messages[0],
+            "message": f"No task is open now: the case waits for a message ({names}).",
+            "message_zh": f"当前没有待办任务：案件正在等待消息（{names}）。",
+        }
+    return {
+        "reason": "no_visible_task",
+        "message": "No task of your groups is open on this case now.",
+        "message_zh": "当前没有属于您所在组的待办任务。",
+    }
 
 
 def open_tasks_of(session: Session, case: Case, lanes: frozenset[str] | None = None) -> list[HumanTask]:
@@ -153,12 +130,14 @@ def case_view(
     tasks = open_tasks_of(session, case, visible_lanes)
     variables = mask_personal_data(case.variables) if mask else case.variables
     view = case_summary(case)
+    waiting = waiting_of(session, case)
     view.update(
         {
             "variables": variables,
             "amounts": amounts_owed(case.variables, case.ended_at or now or case.updated_at),
             "open_tasks": [task_view(t) for t in tasks],
-            "waiting": waiting_of(session, case),
+            "waiting": waiting,
+            "next_step": next_step_of(case, tasks, waiting),
             "error": {"message": case.error_message, "element_id": case.error_element_id}
             if case.status == "error" and case.error_message
             else None,

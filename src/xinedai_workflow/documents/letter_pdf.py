@@ -5,22 +5,18 @@ module adds the letterhead, reference and date, addressee block, title, signatur
 and page numbers. Body text conventions: a line starting with two ideographic spaces is an
 indented paragraph, a line like ``一、…`` is a heading, consecutive ``|`` lines form a table.
 
-Fonts: an embedded TrueType CJK font when one is found (``XINEDAI_PDF_FONT`` /
-``XINEDAI_PDF_FONT_HEADING`` or a well-known system path, e.g. Debian ``fonts-arphic-uming``,
-``fonts-wqy-zenhei``), otherwise the non-embedded Adobe CID font STSong-Light, which needs the
-viewer to have a Chinese font.
+Fonts are always embedded as subsets (``documents/fonts.py``: WenQuanYi Micro Hei, installed
+with the service, or ``XINEDAI_PDF_FONT``), and the file is PDF/A-2b (``documents/archival.py``),
+so the letter renders the same on any machine and can be archived with its hash.
 """
 
 from __future__ import annotations
 
-import functools
-import hashlib
-import os
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from datetime import UTC, date, datetime, time
 from io import BytesIO
-from pathlib import Path
 from typing import Any
 from xml.sax.saxutils import escape
 
@@ -31,8 +27,6 @@ from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
 from reportlab.pdfbase import pdfmetrics
-from reportlab.pdfbase.cidfonts import UnicodeCIDFont
-from reportlab.pdfbase.ttfonts import TTFError, TTFont
 from reportlab.pdfgen import canvas as rl_canvas
 from reportlab.platypus import (
     BaseDocTemplate,
@@ -47,9 +41,10 @@ from reportlab.platypus import (
 )
 from reportlab.platypus import paragraph as rl_paragraph
 
+from xinedai_workflow.documents.archival import DocumentInfo, make_pdfa
+from xinedai_workflow.documents.fonts import DocumentFonts, resolve_fonts
 from xinedai_workflow.domain.templates import DEFAULT_TEMPLATE_DIR, cn_date_filter, render_string
 
-CID_FONT = "STSong-Light"
 BRAND = colors.HexColor("#8B1A1A")
 SEAL_RED = colors.HexColor("#C62828")
 _PAGE_W, _PAGE_H = A4
@@ -63,68 +58,6 @@ _CN_CANNOT_START = "\uff0c\uff1b\uff1a\uff01\uff1f\u201d\u2019\u300b\u3009"
 for _module in (rl_textsplit, rl_paragraph):
     if not set(_CN_CANNOT_START) <= set(_module.ALL_CANNOT_START):
         _module.ALL_CANNOT_START += _CN_CANNOT_START
-
-# (path, TTC sub-font index); TrueType outlines only: reportlab cannot embed CFF (.otf) fonts.
-_BODY_CANDIDATES: tuple[tuple[str, int], ...] = (
-    ("/usr/share/fonts/truetype/arphic/uming.ttc", 0),
-    ("/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc", 0),
-    ("/usr/share/fonts/truetype/wqy/wqy-microhei.ttc", 0),
-    ("/usr/share/fonts/truetype/droid/DroidSansFallbackFull.ttf", 0),
-    ("C:/Windows/Fonts/simsun.ttc", 0),
-)
-_HEADING_CANDIDATES: tuple[tuple[str, int], ...] = (
-    ("/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc", 0),
-    ("/usr/share/fonts/truetype/wqy/wqy-microhei.ttc", 0),
-    ("C:/Windows/Fonts/simhei.ttf", 0),
-)
-
-
-@dataclass(frozen=True)
-class LetterFonts:
-    """Registered font names; ``embedded`` is False for the CID fallback."""
-
-    body: str
-    heading: str
-    embedded: bool
-
-
-@functools.lru_cache(maxsize=16)
-def _register_ttf(path: str, index: int) -> str | None:
-    name = "XED-" + hashlib.sha1(f"{path}#{index}".encode()).hexdigest()[:10]
-    try:
-        pdfmetrics.registerFont(TTFont(name, path, subfontIndex=index))
-    except (TTFError, OSError):
-        return None
-    return name
-
-
-def _first_font(explicit: str | None, candidates: Sequence[tuple[str, int]]) -> str | None:
-    if explicit:
-        name = _register_ttf(explicit, 0)
-        if name is None:
-            raise ValueError(f"font {explicit!r} is not a readable TrueType font")
-        return name
-    for path, index in candidates:
-        if Path(path).is_file():
-            name = _register_ttf(path, index)
-            if name:
-                return name
-    return None
-
-
-def resolve_fonts(font_path: str | None = None, *, embed: bool = True) -> LetterFonts:
-    """Pick and register the fonts (see the module docstring for the search order).
-
-    An explicitly configured font that cannot be loaded is an error, not a silent fallback.
-    """
-    if embed:
-        body = _first_font(font_path or os.environ.get("XINEDAI_PDF_FONT"), _BODY_CANDIDATES)
-        if body:
-            heading = _first_font(os.environ.get("XINEDAI_PDF_FONT_HEADING"), _HEADING_CANDIDATES) or body
-            return LetterFonts(body, heading, True)
-    if CID_FONT not in pdfmetrics.getRegisteredFontNames():
-        pdfmetrics.registerFont(UnicodeCIDFont(CID_FONT))
-    return LetterFonts(CID_FONT, CID_FONT, False)
 
 
 @dataclass(frozen=True)
@@ -191,7 +124,7 @@ class _SignatureBlock(Flowable):
         c.drawCentredString(cx, cy + r - 6 * mm, "（银行公章）")
 
 
-def _styles(fonts: LetterFonts) -> dict[str, ParagraphStyle]:
+def _styles(fonts: DocumentFonts) -> dict[str, ParagraphStyle]:
     base = ParagraphStyle("body", fontName=fonts.body, fontSize=11, leading=19, wordWrap="CJK")
     return {
         "para": base,
@@ -212,7 +145,9 @@ def _styles(fonts: LetterFonts) -> dict[str, ParagraphStyle]:
 _NUMERIC = re.compile(r"^[\d,.%\-]+$")
 
 
-def _table(rows: Sequence[Sequence[str]], fonts: LetterFonts, styles: Mapping[str, ParagraphStyle]) -> Table:
+def _table(
+    rows: Sequence[Sequence[str]], fonts: DocumentFonts, styles: Mapping[str, ParagraphStyle]
+) -> Table:
     width = _PAGE_W - 2 * _MARGIN_X
     ncols = max(len(r) for r in rows)
     weights = [1.35, 1.35, 0.7, 1.75, 1.0, 1.25, 1.6] if ncols == 7 else [1.0] * ncols
@@ -226,6 +161,7 @@ def _table(rows: Sequence[Sequence[str]], fonts: LetterFonts, styles: Mapping[st
     ]
     table = Table(data, colWidths=col_widths, repeatRows=1, hAlign="CENTER")
     style = [
+        ("FONT", (0, 0), (-1, -1), fonts.body, 8.5),  # the cells' default, else Helvetica (not embedded)
         ("GRID", (0, 0), (-1, -1), 0.4, colors.HexColor("#9E9E9E")),
         ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#F3E5E5")),
         ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
@@ -244,11 +180,13 @@ def _text(context: Mapping[str, Any], key: str, default: str = "") -> str:
     return "" if value is None else str(value)
 
 
-def _canvas_class(fonts: LetterFonts, reference: str) -> type[rl_canvas.Canvas]:
+def _canvas_class(fonts: DocumentFonts, reference: str) -> type[rl_canvas.Canvas]:
     class NumberedCanvas(rl_canvas.Canvas):
         """Defers page output so each footer can say 第 X 页 共 Y 页."""
 
         def __init__(self, *args: Any, **kwargs: Any) -> None:
+            # reportlab starts every page in Helvetica, a font it never embeds (PDF/A forbids that)
+            kwargs["initialFontName"] = kwargs.get("initialFontName") or fonts.body
             super().__init__(*args, **kwargs)
             self._pages: list[dict[str, Any]] = []
 
@@ -271,7 +209,7 @@ def _canvas_class(fonts: LetterFonts, reference: str) -> type[rl_canvas.Canvas]:
     return NumberedCanvas
 
 
-def _letterhead(context: Mapping[str, Any], fonts: LetterFonts) -> Any:
+def _letterhead(context: Mapping[str, Any], fonts: DocumentFonts) -> Any:
     bank = _text(context, "bank_name", "某银行")
     branch = _text(context, "bank_branch")
     contact = "　".join(
@@ -319,7 +257,6 @@ def render_demand_letter_pdf(
     *,
     body_text: str | None = None,
     font_path: str | None = None,
-    embed_fonts: bool = True,
 ) -> bytes:
     """Render the demand letter to PDF bytes (A4, deterministic for equal input).
 
@@ -327,7 +264,7 @@ def render_demand_letter_pdf(
     under ``processes/templates``. ``body_text`` is the body already rendered with ``for_pdf``
     (the process renders it with the templates of the case's own version); then no template is read.
     """
-    fonts = resolve_fonts(font_path, embed=embed_fonts)
+    fonts = resolve_fonts(font_path)
     styles = _styles(fonts)
     if body_text is None:
         body_text = render_string(template_text or _default_template(), {**context, "for_pdf": True})
@@ -374,4 +311,20 @@ def render_demand_letter_pdf(
     )
     doc.addPageTemplates([PageTemplate(id="letter", frames=[frame], onPage=_letterhead(context, fonts))])
     doc.build(story, canvasmaker=_canvas_class(fonts, reference))
-    return buffer.getvalue()
+    info = DocumentInfo(
+        title=f"催款通知书 {reference}".strip(),
+        author=signer,
+        subject=f"{_text(context, 'borrower_name')} {_text(context, 'contract_no')}".strip(),
+        creator="xinedai_workflow.documents.letter_pdf",
+        created=_letter_moment(context),
+    )
+    return make_pdfa(buffer.getvalue(), info)
+
+
+def _letter_moment(context: Mapping[str, Any]) -> datetime:
+    """The letter's date as the document's creation time (deterministic for equal input)."""
+    try:
+        day = date.fromisoformat(str(context.get("letter_date"))[:10])
+    except ValueError:
+        day = date(2000, 1, 1)
+    return datetime.combine(day, time(), UTC)

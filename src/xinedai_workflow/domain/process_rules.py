@@ -13,13 +13,12 @@ import hashlib
 from collections.abc import Mapping, Sequence
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
-from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from xinedai_workflow.domain.buckets import bucket_info, days_past_due
+from xinedai_workflow.domain.claim import amounts_of, balance_of, claim_on, figures_of, terms_of
 from xinedai_workflow.domain.evidence import build_evidence_manifest, canonical_json
-from xinedai_workflow.domain.interest import compute_claim
 from xinedai_workflow.domain.money import ZERO, money_str, parse_money
 from xinedai_workflow.domain.plans import Instalment, PlanKind, RepaymentPlan, plan_status
 
@@ -57,51 +56,17 @@ def open_ledger(case: Mapping[str, Any], terms: Mapping[str, Any], today: date) 
     """The ledger of a new case from the overdue event's variables and the product terms."""
     ledger: dict[str, Any] = {
         "loan_id": str(case["loan_id"]),
-        "terms": {
-            "annual_rate": str(case["annual_rate"]),
-            "penalty_uplift": str(terms.get("penalty_uplift", "0.5")),
-            "day_count_basis": int(terms.get("day_count_basis", 360)),
-            "cap_annual_rate": str(terms.get("cap_annual_rate", "0.24")),
-        },
+        "terms": terms_of(case, terms),
         "figures": {},
         "payments": [],
         "plan": None,
         "receipts": [],
         "closed": False,
+        # the borrower's zone: a payment counts on the borrower's calendar day (as claims are dated)
+        "timezone": str(case.get("timezone") or DEFAULT_TIMEZONE),
     }
-    ledger["figures"] = _figures(case, ledger["terms"])
+    ledger["figures"] = figures_of(case, ledger["terms"])
     return _rebalance(ledger, today)
-
-
-def _figures(source: Mapping[str, Any], terms: Mapping[str, Any]) -> dict[str, Any]:
-    return {
-        "overdue_principal": money_str(_amount(source["overdue_principal"])),
-        "overdue_interest": money_str(_amount(source["overdue_interest"])),
-        "due_date": _day(source["due_date"]).isoformat(),
-        "interest_period_start": _interest_period_start(source, terms).isoformat(),
-        "days_past_due": int(source.get("days_past_due") or 0),
-        "reported_at": _moment(source.get("occurred_at") or f"{_day(source['due_date'])}T00:00:00+00:00")
-        .astimezone(UTC)
-        .isoformat(),
-    }
-
-
-def _interest_period_start(source: Mapping[str, Any], terms: Mapping[str, Any]) -> date:
-    """Where the claimed overdue interest began accruing, for the 24% cap check.
-
-    The loan ledger may say (``interest_period_start``). Otherwise the overdue interest is taken as
-    contract interest on the overdue principal, so its period is interest ÷ daily contract interest;
-    without this the cap check would compare a month's interest with a few days of penalty time.
-    """
-    due = _day(source["due_date"])
-    if source.get("interest_period_start"):
-        return min(_day(source["interest_period_start"]), due)
-    principal, interest = _amount(source["overdue_principal"]), _amount(source["overdue_interest"])
-    rate = Decimal(str(terms["annual_rate"]))
-    if principal <= 0 or interest <= 0 or rate <= 0:
-        return due
-    days = int((interest * int(terms["day_count_basis"]) / (principal * rate)).to_integral_value())
-    return due - timedelta(days=min(days, 3660))
 
 
 def record_payment(ledger: Mapping[str, Any], payment: Mapping[str, Any], today: date) -> dict[str, Any]:
@@ -116,7 +81,7 @@ def record_payment(ledger: Mapping[str, Any], payment: Mapping[str, Any], today:
             "event_id": event_id,
             "amount": money_str(_amount(payment["amount"])),
             "paid_at": paid_at.astimezone(UTC).isoformat(),
-            "paid_on": paid_at.astimezone(UTC).date().isoformat(),
+            "paid_on": paid_at.astimezone(_zone(out.get("timezone"))).date().isoformat(),
             "channel": str(payment.get("channel") or ""),
         }
     )
@@ -128,7 +93,7 @@ def record_update(ledger: Mapping[str, Any], update: Mapping[str, Any], today: d
     out = copy.deepcopy(dict(ledger))
     if update.get("annual_rate"):
         out["terms"]["annual_rate"] = str(update["annual_rate"])
-    out["figures"] = _figures(update, out["terms"])
+    out["figures"] = figures_of(update, out["terms"])
     return _rebalance(out, today)
 
 
@@ -159,94 +124,10 @@ def close_ledger(ledger: Mapping[str, Any]) -> dict[str, Any]:
 
 
 # -- what is owed ----------------------------------------------------------------------------------
-def _since(ledger: Mapping[str, Any], moment: datetime) -> list[dict[str, Any]]:
-    return [p for p in ledger["payments"] if _moment(p["paid_at"]) > moment]
-
-
-def claim_on(ledger: Mapping[str, Any], as_of: date) -> dict[str, Any]:
-    """The itemised claim (penalty and compound interest, 24% cap check) on ``as_of``."""
-    fig, terms = ledger["figures"], ledger["terms"]
-    due = _day(fig["due_date"])
-    payments = _since(ledger, _moment(fig["reported_at"]))
-    last_paid = max((_day(p["paid_on"]) for p in payments), default=due)
-    arguments = (
-        str(fig["overdue_principal"]),
-        str(fig["overdue_interest"]),
-        due,
-        max(as_of, due, last_paid),
-        str(terms["annual_rate"]),
-        str(terms["penalty_uplift"]),
-        int(terms["day_count_basis"]),
-        str(terms["cap_annual_rate"]),
-        tuple((max(due, _day(p["paid_on"])), str(p["amount"])) for p in payments),
-        fig.get("interest_period_start"),
-    )
-    # One engine step asks for the same claim several times (balance, message context, letter);
-    # compute_claim is pure, so its result is cached and handed out as a copy.
-    return _copied(_claim(*arguments))
-
-
-def _copied(value: Any) -> Any:
-    """A copy of nested dicts and lists (leaves are immutable: str, int, Decimal, date, bool)."""
-    if isinstance(value, dict):
-        return {k: _copied(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_copied(v) for v in value]
-    return value
-
-
-@lru_cache(maxsize=2048)
-def _claim(
-    principal: str,
-    interest: str,
-    due: date,
-    as_of: date,
-    annual_rate: str,
-    penalty_uplift: str,
-    day_count_basis: int,
-    cap_annual_rate: str,
-    payments: tuple[tuple[date, str], ...],
-    cap_period_start: Any,
-) -> dict[str, Any]:
-    return compute_claim(
-        principal,
-        interest,
-        due,
-        as_of,
-        annual_rate,
-        penalty_uplift=penalty_uplift,
-        day_count_basis=day_count_basis,
-        cap_annual_rate=cap_annual_rate,
-        payments=[{"paid_on": paid_on, "amount": amount} for paid_on, amount in payments],
-        cap_period_start=cap_period_start,
-    )
-
-
 def _rebalance(ledger: dict[str, Any], today: date) -> dict[str, Any]:
-    paid = sum((_amount(p["amount"]) for p in ledger["payments"]), ZERO)
-    plan = ledger.get("plan")
-    balance: dict[str, Any]
-    if plan:
-        since = [p for p in ledger["payments"] if _day(p["paid_on"]) >= _day(plan["agreed_on"])]
-        owed = max(ZERO, _amount(plan["total"]) - sum((_amount(p["amount"]) for p in since), ZERO))
-        balance = {"as_of": today.isoformat(), "basis": "plan", "owed": money_str(owed)}
-    else:
-        claim = claim_on(ledger, today)
-        owed = ZERO if _amount(claim["unapplied"]) > 0 else _amount(claim["cap"]["capped_claim"])
-        out = claim["outstanding"]
-        balance = {
-            "as_of": claim["as_of"],
-            "basis": "claim",
-            "owed": money_str(owed),
-            "principal": out["principal"],
-            "interest": out["interest"],
-            "penalty": out["penalty"],
-            "compound": out["compound"],
-            "cap_exceeded": bool(claim["cap"]["exceeds"]),
-        }
-    ledger["balance"] = balance
-    ledger["paid_total"] = money_str(paid)
-    ledger["paid_in_full"] = owed <= 0
+    ledger["balance"] = balance_of(ledger, today)
+    ledger["paid_total"] = money_str(sum((_amount(p["amount"]) for p in ledger["payments"]), ZERO))
+    ledger["paid_in_full"] = _amount(ledger["balance"]["owed"]) <= 0
     return ledger
 
 
@@ -433,7 +314,9 @@ def evidence_package(
         "computation": claim_on(ledger, today),
         "computed_on": today.isoformat(),
     }
-    return build_evidence_manifest(facts, today)
+    # The claimed figures beside the manifest: the same as the computation document's, and the
+    # same as the letter's and the case view's on that day (domain/claim.py).
+    return {**build_evidence_manifest(facts, today), "claim": amounts_of(ledger, today)}
 
 
 def review_sample(loan_id: str) -> int:

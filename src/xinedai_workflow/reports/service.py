@@ -12,6 +12,7 @@ from ..clock import Clock
 from ..db.models import Case, HistoryEntry
 from ..db.session import Database
 from ..domain import kpis
+from ..domain.claim import owed_at_opening
 from ..errors import Invalid
 
 FACT_ACTIONS = ("case_started", "task_completed", "message_received", "message_buffered", "stage_entered")
@@ -55,7 +56,10 @@ class _Facts:
         if entry.action == "case_started":
             variables = data.get("variables") or {}
             self._observe(case.loan_id, entry.at, variables)
-            overdue = _money(variables.get("overdue_amount"))
+            # what the borrower owed the day the case opened: the same claim the case view showed
+            overdue = owed_at_opening(variables, entry.at) if isinstance(variables, dict) else None
+            if overdue is None:
+                overdue = _money(variables.get("overdue_amount"))
             if overdue is None:
                 overdue = (_money(variables.get("overdue_principal")) or Decimal(0)) + (
                     _money(variables.get("overdue_interest")) or Decimal(0)

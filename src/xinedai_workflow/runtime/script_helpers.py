@@ -15,13 +15,14 @@ import isodate
 
 from ..domain import process_rules
 from ..domain.buckets import bucket_info
+from ..domain.claim import claim_day
 from ..domain.evidence import build_evidence_manifest
 from ..domain.interest import compute_claim
 from ..domain.money import money_str, parse_money
 from ..domain.plans import build_plan
 from ..domain.templates import TemplateRenderer
 from ..engine import ProcessDefinition
-from ..engine.engine_time import engine_now, today
+from ..engine.engine_time import engine_now
 
 TEMPLATE_DIR = "templates/"
 
@@ -29,6 +30,13 @@ TEMPLATE_DIR = "templates/"
 def now() -> datetime:
     """The engine step's time (UTC), from the injected clock."""
     return engine_now()
+
+
+def today(timezone: str | None = None) -> date:
+    """The engine step's date: in UTC, or in ``timezone`` — ``today(borrower["timezone"])`` is the
+    borrower's calendar day, the day the claim, letters and deadlines are dated (as the case view)."""
+    moment = engine_now()
+    return moment.date() if timezone is None else claim_day(moment, timezone)
 
 
 def parse_date(value: str | date) -> date:

@@ -5,10 +5,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from ..api.types import JsonObject, LongKey
-from ..cases.schemas import AmountsOwed, DefinitionRef, TaskView, Waiting
+from ..cases.schemas import AmountsOwed, DefinitionRef, NextStep, TaskView, Waiting
 
 
 class TaskPage(BaseModel):
@@ -44,6 +44,9 @@ class CaseBrief(BaseModel):
         default_factory=dict, description="plan_kept, dispute_open, unreachable, contact_opt_outs."
     )
     waiting: list[Waiting] = Field(default_factory=list)
+    next_step: NextStep | None = Field(
+        default=None, description="Why the case has no open task now (e.g. waiting for calling hours)."
+    )
     recent_activity: list[Activity] = Field(default_factory=list, description="The latest history entries.")
 
 
@@ -64,9 +67,23 @@ class AssignTask(BaseModel):
 
 
 class CompleteTask(BaseModel):
+    """`{"data": {...form fields...}}`."""
+
     model_config = ConfigDict(extra="forbid")
 
     data: JsonObject = Field(default_factory=dict, description="The form data (validated on the server).")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _form_fields_need_the_wrapper(cls, value: Any) -> Any:
+        """Form fields sent without the `data` wrapper get a hint instead of "extra inputs"."""
+        if isinstance(value, dict) and value and "data" not in value:
+            fields = ", ".join(sorted(str(k) for k in value)[:5])
+            raise ValueError(
+                f'wrap the form fields in {{"data": {{...}}}}: send {{"data": {{{fields}: ...}}}}, '
+                f"not the fields at the top level"
+            )
+        return value
 
 
 class TaskCounts(BaseModel):

@@ -13,7 +13,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 from ..auth.principal import Principal
 from ..auth.visibility import works_task
 from ..cases.service import CaseService
-from ..cases.views import amounts_owed, task_view, waiting_of
+from ..cases.views import amounts_owed, next_step_of, open_tasks_of, task_view, waiting_of
 from ..clock import Clock
 from ..db.models import Case, HumanTask
 from ..db.unit_of_work import Refusal, UnitOfWork
@@ -140,6 +140,7 @@ class TaskService:
         owed = amounts_owed(raw, case.ended_at or self.clock.now())
         recent = repository.recent_history(session, case.id, RECENT_ACTIVITY)
         borrower = variables.get("borrower")
+        waiting = waiting_of(session, case)
         return {
             **task_view(task),
             "form": definition.form(task.form_file),
@@ -159,7 +160,8 @@ class TaskService:
                 "amounts": owed,
                 "days_past_due": owed["days_past_due"] if owed else raw.get("days_past_due"),
                 "flags": {k: raw[k] for k in FLAG_KEYS if k in raw},
-                "waiting": waiting_of(session, case),
+                "waiting": waiting,
+                "next_step": next_step_of(case, open_tasks_of(session, case), waiting),
                 "recent_activity": [
                     {
                         "seq": e.seq,
