@@ -7,8 +7,8 @@ from collections.abc import Iterator
 
 import pytest
 from fastapi.testclient import TestClient
-from tests.conftest import TokenFactory
 
+from tests.conftest import TokenFactory
 from xinedai_workflow import cli
 from xinedai_workflow.settings import Settings, get_settings
 
