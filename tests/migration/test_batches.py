@@ -248,3 +248,59 @@ def test_pause_contact_stops_sms_for_exactly_the_selected_borrowers_and_resume_l
     clock.set(until + timedelta(minutes=1))
     worker.run_once()
     assert [m.status for m in _sms(services, b)] == ["sent"]
+
+
+def test_cases_broken_by_a_bad_version_are_moved_and_retried_in_bulk(
+    client: TestClient,
+    auth: TokenFactory,
+    deploy: Deploy,
+    start: StartCase,
+    worker: Worker,
+    clock: ManualClock,
+) -> None:
+    deploy("m_fragile", "m_fragile_v1.bpmn")
+    cases = [start("m_fragile", zero=0) for _ in range(3)]
+    healthy = start("m_fragile", zero=0)  # stays at its call: not retried
+    for case_id in cases:
+        task_id = case_view(client, auth, case_id)["open_tasks"][0]["task_id"]
+        claim(client, auth, task_id)
+        client.post(
+            f"/api/v1/tasks/{task_id}/complete",
+            headers=auth("collector", groups=["collectors"], sub="alice"),
+            json={"data": {}},
+        )
+    clock.advance(timedelta(days=3, minutes=1))
+    worker.run_once()
+    assert [case_view(client, auth, c)["status"] for c in cases] == ["error"] * 3
+    deploy("m_fragile", "m_fragile_v2.bpmn")
+
+    moved = batch(
+        client,
+        auth("compliance"),
+        operation="migrate",
+        filter={"process_key": "m_fragile", "status": "error"},
+        params={"to_version": 2, "reason": "fixed division"},
+    )
+    assert moved.status_code == 202 and moved.json()["total"] == 3
+    worker.run_once()
+    plan = batch(
+        client,
+        auth("supervisor", groups=["collectors"]),
+        operation="retry",
+        filter={"process_key": "m_fragile"},
+        dry_run=True,
+    )
+    assert plan.status_code == 200 and plan.json()["total"] == 3
+    retried = batch(
+        client,
+        auth("supervisor", groups=["collectors"]),
+        operation="retry",
+        filter={"process_key": "m_fragile"},
+    )
+    assert retried.status_code == 202, retried.text
+    worker.run_once()
+    assert status(client, auth, retried.json()["batch_id"])["done"] == 3
+    for case_id in cases:
+        view = case_view(client, auth, case_id)
+        assert (view["status"], view["definition"]["version"]) == ("completed", 2)
+    assert case_view(client, auth, healthy)["status"] == "active"

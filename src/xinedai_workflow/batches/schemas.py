@@ -20,7 +20,7 @@ class BatchFilter(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     process_key: LongKey | None = None
-    version: int | None = Field(default=None, ge=1)
+    version: int | None = Field(default=None, ge=1, le=2**31 - 1)
     status: Literal["active", "completed", "cancelled", "error"] | None = None
     stage: (
         Literal["assessment", "informal", "formal", "litigation", "mediation", "closed", "review"] | None
@@ -31,7 +31,7 @@ class BatchFilter(BaseModel):
 class MigrateParams(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    to_version: int = Field(ge=1)
+    to_version: int = Field(ge=1, le=2**31 - 1)
     mapping: dict[ElementId, ElementId] = Field(default_factory=dict, max_length=500)
     reason: Reason | None = None
 

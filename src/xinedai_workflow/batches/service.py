@@ -25,7 +25,7 @@ from ..ids import uuid7
 from ..migration.service import migrate_case, target_version
 from ..runtime import CaseRuntime
 from . import repository
-from .schemas import PARAMS, CreateBatch, MigrateParams
+from .schemas import PARAMS, CreateBatch, MigrateParams, PauseParams
 
 # Who may run which operation (admin: all).
 OPERATION_ROLES: dict[str, tuple[str, ...]] = {
@@ -82,6 +82,9 @@ class BatchService:
         if body.operation == "migrate" and body.filter.process_key is None:
             details = [{"field": "filter.process_key", "message": "migrate needs the process key"}]
             raise Invalid("a migrate batch needs filter.process_key", details=details)
+        if isinstance(params, PauseParams) and params.until <= self.clock.now():
+            details = [{"field": "params.until", "message": "must be in the future"}]
+            raise Invalid("a contact pause must end in the future", details=details)
         if body.dry_run:
             return self.uow.read(lambda session: self._plan(session, principal, body, params))
         if body.request_id is None:
@@ -93,12 +96,15 @@ class BatchService:
         self, session: Session, principal: Principal, body: CreateBatch
     ) -> list[tuple[uuid.UUID | None, str]]:
         visible = visible_cases(principal)
+        where = body.filter
+        if body.operation == "retry" and where.status is None:  # only a case in error can be retried
+            where = where.model_copy(update={"status": "error"})
         if body.operation in LOAN_OPERATIONS:
             rows: list[tuple[uuid.UUID | None, str]] = [
-                (None, loan) for loan in repository.select_loans(session, visible, body.filter)
+                (None, loan) for loan in repository.select_loans(session, visible, where)
             ]
         else:
-            rows = list(repository.select_cases(session, visible, body.filter))
+            rows = list(repository.select_cases(session, visible, where))
         if len(rows) > self.max_items:
             details = [{"field": "filter", "message": f"selects {len(rows)} items; at most {self.max_items}"}]
             raise Invalid(f"the filter selects more than {self.max_items} items", details=details)

@@ -13,7 +13,7 @@ Mapping = Annotated[dict[ElementId, ElementId], Field(max_length=500)]
 class MigrateCase(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    to_version: int = Field(ge=1, description="A version of the case's own process key.")
+    to_version: int = Field(ge=1, le=2**31 - 1, description="A version of the case's own process key.")
     mapping: Mapping = Field(
         default_factory=dict, description="Old element id → new element id, for renamed elements."
     )
