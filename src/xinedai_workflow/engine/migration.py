@@ -57,6 +57,8 @@ _NO_TASK_STATE = 1 << 20
 # holds they matter only for what comes next, which is re-predicted anyway.
 _WIRING = frozenset({"inputs", "outputs"})
 _NAMING = frozenset({"name", "bpmn_id"})
+# What only labels an element: the open task's row takes the new title and lane, nothing re-runs.
+_COSMETIC = frozenset({"bpmn_name", "description", "documentation", "lane"})
 _LIVE = TaskState.READY | TaskState.WAITING | TaskState.STARTED
 _RAN = TaskState.COMPLETED | TaskState.STARTED | TaskState.ERROR
 _STATE_WORDS = {
@@ -141,6 +143,20 @@ class _SpecPlan:
         self.mapped: dict[Any, Any] = {}  # old spec -> new spec, by the caller's mapping
         if diff is not None:
             diff.alignment = _Alignment(diff.alignment)
+            if new is not None:
+                self._align_unreached(new)
+
+    def _align_unreached(self, new: BpmnProcessSpec) -> None:
+        """SpecDiff walks the old spec from its start along the outputs, so it never meets specs
+        nothing flows into (event subprocesses, their start events): align those by name."""
+        assert self.diff is not None
+        for name, spec in self.old.task_specs.items():
+            target = new.task_specs.get(name)
+            if spec not in self.diff.alignment and target is not None:
+                self.diff.alignment[spec] = target
+                self.diff.comparisons[spec] = self.compare(spec, target)
+                if target in self.diff.added:
+                    self.diff.added.remove(target)
 
     def apply_mapping(self, mapping: Mapping[str, str]) -> None:
         if self.new is None or self.diff is None:
@@ -187,11 +203,14 @@ class _SpecPlan:
     def aligned(self, spec: Any) -> Any:
         return None if self.diff is None else self.diff.alignment.get(spec)
 
-    def changes_of(self, spec: Any) -> list[str]:
-        """What changed in the element itself (not its wiring, not its id when it was renamed)."""
+    def changes_of(self, spec: Any, cosmetic: bool = True) -> list[str]:
+        """What changed in the element itself (not its wiring, not its id when it was renamed;
+        with `cosmetic=False` not its labels either)."""
         if self.diff is None:
             return []
         ignored = _WIRING | (_NAMING if self.renamed(spec) else frozenset())
+        if not cosmetic:
+            ignored |= _COSMETIC
         return [key for key in self.diff.comparisons.get(spec, []) if key not in ignored]
 
     def renamed(self, spec: Any) -> bool:
@@ -417,10 +436,10 @@ def _apply(
         failed_changed += [
             t
             for t in wf.get_tasks(skip_subprocesses=True, state=TaskState.ERROR)
-            if plan.changes_of(t.task_spec)
+            if plan.changes_of(t.task_spec, cosmetic=False)
         ]
         for task in wf.get_tasks(skip_subprocesses=True, state=_LIVE):
-            if plan.changes_of(task.task_spec) and not task.has_state(TaskState.STARTED):
+            if plan.changes_of(task.task_spec, cosmetic=False) and not task.has_state(TaskState.STARTED):
                 to_reset.append(task)
             else:
                 to_repredict.append(task)
