@@ -489,7 +489,12 @@ def migrate_instance(
     blockers = _blockers(workflow, plans, target.version)
     if blockers:
         return MigrationResult(_report(states, plans, target, set()), blockers)
-    reset_ids, reset_elements = _apply(workflow, plans, target, now)
+    try:
+        reset_ids, reset_elements = _apply(workflow, plans, target, now)
+    except Exception as err:  # the engine could not rebuild the tree: refuse rather than fail
+        element = _element(getattr(getattr(err, "task", None), "task_spec", None)) or target.key
+        message = f"the engine could not move the case: {type(err).__name__}: {err}"[:2000]
+        return MigrationResult(_report(states, plans, target, set()), [Blocker(element, message)])
     changes = _report(states, plans, target, reset_elements)
     # a safety net (the rules above should have refused it): every task must have a new spec
     known = {id(spec) for spec in _all_specs(target)}
