@@ -16,7 +16,7 @@ PACKAGE = Path(xinedai_workflow.__file__).parent
 LAYERS: list[tuple[str, frozenset[str]]] = [
     ("entry points", frozenset({"app", "cli", "bootstrap", "__main__"})),
     ("worker", frozenset({"worker"})),
-    ("features", frozenset({"events", "tasks", "cases", "compliance", "reports"})),
+    ("features", frozenset({"events", "tasks", "cases", "compliance", "reports", "migration", "batches"})),
     ("case step", frozenset({"runtime"})),
     ("records", frozenset({"definitions", "history"})),
     ("web plumbing", frozenset({"api", "auth"})),

@@ -21,6 +21,7 @@ from .api.limits import BodySizeLimit, RejectNulCharacters
 from .api.metrics import CONTENT_TYPE, Metrics
 from .auth.middleware import BearerAuthentication
 from .auth.principal import Principal
+from .batches.router import router as batches_router
 from .bootstrap import Services, build_services, build_worker
 from .cases.router import router as cases_router
 from .clock import Clock
@@ -28,6 +29,7 @@ from .compliance.router import router as compliance_router
 from .definitions.router import router as definitions_router
 from .events.router import router as events_router
 from .history.router import router as audit_router
+from .migration.router import router as migration_router
 from .reports.router import router as reports_router
 from .settings import Settings, get_settings
 from .tasks.router import router as tasks_router
@@ -121,6 +123,8 @@ def create_app(
     app.include_router(audit_router)
     app.include_router(reports_router)
     app.include_router(compliance_router)
+    app.include_router(migration_router)
+    app.include_router(batches_router)
     return app
 
 

@@ -4,9 +4,13 @@ routers get their service through `api.deps.provided`, the worker gets its `Work
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 from .auth.tokens import TokenVerifier
+from .batches.operations import BatchOperations
+from .batches.runner import BatchRunner
+from .batches.service import BatchService
 from .cases.service import CaseService
 from .channels.base import Channel
 from .channels.operations import OPERATION_CHANNELS
@@ -20,6 +24,7 @@ from .engine import RuntimeContext, SandboxLimits, SpecChecker
 from .events.service import EventService
 from .history.access_log import AccessLog
 from .history.reader import HistoryService
+from .migration.service import MigrationService
 from .reports.service import ReportService
 from .runtime import CaseRuntime
 from .runtime.script_helpers import HELPER_NAMES, SCRIPT_HELPERS, version_helpers
@@ -47,6 +52,8 @@ class Services:
     history: HistoryService
     reports: ReportService
     compliance: ComplianceService
+    migration: MigrationService
+    batches: BatchService
 
     def providers(self) -> dict[type[Any], object]:
         """What `api.deps.provided` hands the routers, by type."""
@@ -60,6 +67,8 @@ class Services:
             self.history,
             self.reports,
             self.compliance,
+            self.migration,
+            self.batches,
         )
         return {type(part): part for part in parts}
 
@@ -71,6 +80,13 @@ class Services:
             runtime=self.runtime,
             guard=self.compliance.guard,
             retention=self.compliance.retention,
+            batches=BatchRunner(
+                self.uow,
+                self.clock,
+                BatchOperations(self.runtime, self.registry, self.clock),
+                chunk=self.settings.worker_batch_size,
+                lease=timedelta(seconds=self.settings.worker_lease_seconds),
+            ),
         )
 
 
@@ -128,6 +144,8 @@ def build_services(settings: Settings, clock: Clock | None = None, db: Database 
         history=HistoryService(uow, access_log),
         reports=ReportService(db, clock, settings.default_process_key),
         compliance=compliance,
+        migration=MigrationService(uow, registry, runtime, cases, clock),
+        batches=BatchService(uow, registry, runtime, clock),
     )
 
 

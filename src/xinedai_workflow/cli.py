@@ -1,4 +1,4 @@
-"""The `xinedai-workflow` command: serve, worker, migrate, deploy, token."""
+"""The `xinedai-workflow` command: serve, worker, migrate, deploy, token, migrate-cases, batch."""
 
 from __future__ import annotations
 
@@ -110,6 +110,68 @@ def cmd_worker(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def _print(body: object) -> None:
+    print(json.dumps(body, ensure_ascii=False, default=str, indent=2))
+
+
+def _error(err: ServiceError) -> int:
+    body = {"error": {"code": err.code, "message": err.message, "details": err.details}}
+    print(json.dumps(body, ensure_ascii=False, default=str, indent=2), file=sys.stderr)
+    return 1
+
+
+def cmd_migrate_cases(settings: Settings, args: argparse.Namespace) -> int:
+    import uuid  # noqa: PLC0415
+
+    from .batches.console import follow, migrate_cases, parse_mapping, runner_step  # noqa: PLC0415
+    from .bootstrap import build_services  # noqa: PLC0415
+
+    try:
+        mapping = parse_mapping(args.map)
+    except ValueError as err:
+        print(f"xinedai-workflow migrate-cases: {err}", file=sys.stderr)
+        return 2
+    services = build_services(settings)
+    try:
+        answer = migrate_cases(
+            services.batches, args.key, args.from_version, args.to_version, mapping, args.dry_run
+        )
+        if args.dry_run or args.detach or not answer.get("total"):
+            _print(answer)
+            return 0
+        runner = services.worker_parts().batches
+        step = runner_step(runner, f"cli:{uuid.uuid4().hex[:8]}") if runner is not None else None
+        view = follow(services.batches, uuid.UUID(answer["batch_id"]), step)
+        _print(view)
+        return 0 if view["failed"] == 0 else 1
+    except ServiceError as err:
+        return _error(err)
+    finally:
+        services.db.dispose()
+
+
+def cmd_batch_status(settings: Settings, args: argparse.Namespace) -> int:
+    import uuid  # noqa: PLC0415
+
+    from .batches.console import OPERATOR, follow  # noqa: PLC0415
+    from .bootstrap import build_services  # noqa: PLC0415
+
+    try:
+        batch_id = uuid.UUID(args.batch_id)
+    except ValueError:
+        print(f"xinedai-workflow batch status: {args.batch_id!r} is not a batch id", file=sys.stderr)
+        return 2
+    services = build_services(settings)
+    try:
+        view = follow(services.batches, batch_id) if args.watch else services.batches.get(OPERATOR, batch_id)
+        _print(view)
+        return 0
+    except ServiceError as err:
+        return _error(err)
+    finally:
+        services.db.dispose()
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="xinedai-workflow", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -143,6 +205,28 @@ def build_parser() -> argparse.ArgumentParser:
         "--ttl", type=int, default=None, help="seconds (default: XINEDAI_JWT_DEFAULT_TTL_SECONDS)"
     )
     token.set_defaults(func=cmd_token)
+
+    move = sub.add_parser(
+        "migrate-cases",
+        help="move the running cases of a process version to another version (a migrate batch, "
+        "run here with a progress bar; running workers share it)",
+    )
+    move.add_argument("--key", required=True, help="process key")
+    move.add_argument("--from", dest="from_version", type=int, required=True, help="the cases' version")
+    move.add_argument("--to", dest="to_version", type=int, required=True, help="the target version")
+    move.add_argument(
+        "--map", action="append", default=[], metavar="OLD=NEW", help="element renamed in the new version"
+    )
+    move.add_argument("--dry-run", action="store_true", help="print the count and a sample's reports")
+    move.add_argument("--detach", action="store_true", help="create the batch and leave it to the workers")
+    move.set_defaults(func=cmd_migrate_cases)
+
+    batch = sub.add_parser("batch", help="batch operations")
+    batch_sub = batch.add_subparsers(dest="batch_command", required=True)
+    batch_status = batch_sub.add_parser("status", help="print a batch's progress")
+    batch_status.add_argument("batch_id")
+    batch_status.add_argument("--watch", action="store_true", help="follow it until it ends")
+    batch_status.set_defaults(func=cmd_batch_status)
     return parser
 
 

@@ -58,6 +58,13 @@ ROLE_TABLE: dict[tuple[str, str], set[str]] = {
     ("GET", "/api/v1/reports/compliance"): {"compliance", "auditor"},
     ("GET", "/api/v1/compliance/policy"): {"compliance", "auditor"},
     ("GET", "/api/v1/cases/{case_id}/contact-check"): WORKERS,
+    # migration and batches (issue 13): per operation the service refuses the other role (403)
+    ("POST", "/api/v1/cases/{case_id}/migrate"): {"compliance"},
+    ("POST", "/api/v1/batches"): {"compliance", "supervisor"},
+    ("GET", "/api/v1/batches/{batch_id}"): {"compliance", "supervisor", "auditor"},
+    ("POST", "/api/v1/batches/{batch_id}/pause"): {"compliance", "supervisor"},
+    ("POST", "/api/v1/batches/{batch_id}/resume"): {"compliance", "supervisor"},
+    ("POST", "/api/v1/batches/{batch_id}/cancel"): {"compliance", "supervisor"},
 }
 PATH_VALUES = {"key": "t_collect", "version": "1", "name": "t_collect.bpmn"}
 

@@ -38,6 +38,7 @@ from ..errors import Conflict, Invalid
 from ..history.service import NewEntry, append
 from ..ids import uuid7
 from ..runtime.rules import ENDED
+from .pauses import last_pause_end, paused_decision
 from .policy import PolicyInForce, PolicyStore
 from .repository import as_policy_record, contact_rows, lock_borrower, lookback, reservations_of
 from .subjects import Borrower, borrower_of, contact_channel, human_contact, outbound_attempt
@@ -218,8 +219,15 @@ class ContactGuard:
         borrower = borrower_of(case, policy.contact)
         lock_borrower(session, borrower.id)
         stale = reservations_of(session, row.id)
-        decision, _rows = self._decide(session, policy, borrower, attempt, [r.id for r in stale])
-        decision = _stale_after_defer_limit(decision, row.created_at, policy)
+        paused = paused_decision(session, case.loan_id, attempt, policy.contact)
+        if paused is not None:  # held until the pause ends, however long: never stale for it
+            decision = paused
+        else:
+            decision, _rows = self._decide(session, policy, borrower, attempt, [r.id for r in stale])
+            # a message held by a pause counts its defer limit from the pause's end
+            pause_end = last_pause_end(session, case.loan_id, now)
+            queued = max(row.created_at, pause_end) if pause_end is not None else row.created_at
+            decision = _stale_after_defer_limit(decision, queued, policy)
         decision = _moot_once_closed(decision, case, attempt)
         if not decision.allowed:
             self._block(session, case, borrower, attempt, decision, policy, OUTBOX_ACTOR, outbox_id=row.id)
@@ -278,7 +286,10 @@ class ContactGuard:
         policy = self.policies.in_force(session)
         borrower = borrower_of(case, policy.contact)
         lock_borrower(session, borrower.id)
-        decision, _rows = self._decide(session, policy, borrower, contact.attempt)
+        decision = (
+            paused_decision(session, case.loan_id, contact.attempt, policy.contact)
+            or (self._decide(session, policy, borrower, contact.attempt)[0])
+        )
         record = decision_record(decision, policy)
         base = {"task_id": str(task.id), "channel": channel, "target": contact.attempt.target.value}
         if not decision.allowed:
@@ -323,6 +334,7 @@ class ContactGuard:
         borrower = borrower_of(case, policy.contact)
         attempt = ContactAttempt(channel=channel, kind=ContactKind.HUMAN_RECORDED, at=now, target=target)
         decision, rows = self._decide(session, policy, borrower, attempt)
+        decision = paused_decision(session, case.loan_id, attempt, policy.contact) or decision
         today = local_date(borrower, now)
         on_day = [r for r in rows if r.local_date == today]
         calls = [r for r in on_day if r.channel in {c.value for c in CALL_CHANNELS}]

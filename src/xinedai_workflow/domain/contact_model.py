@@ -92,6 +92,7 @@ class Rule(StrEnum):
     ROLLING_ATTEMPTS = "rolling_attempts"
     POST_CONVERSATION_QUIET = "post_conversation_quiet"
     CASE_CLOSED = "case_closed"  # a collection message still queued when its case ended
+    CONTACT_PAUSED = "contact_paused"  # an operator paused collection contact for the loan
 
 
 CALL_CHANNELS: frozenset[Channel] = frozenset({Channel.CALL, Channel.AUTOMATED_CALL})

@@ -175,3 +175,8 @@ def _json_default(value: Any) -> Any:
     if isinstance(value, UUID):
         return str(value)
     return repr(value)
+
+
+def spec_registry() -> Any:
+    """The serializer's converter registry (it also converts task specs: the spec diff uses it)."""
+    return _serializer().registry

@@ -3,7 +3,7 @@ outbox rows in the caller's unit of work. Status, stage and outcome follow `rule
 
 from .outbox import outbox_key, request_id_of
 from .rules import ENDED, RULES, CaseBefore, Decision, StepReport, decide
-from .steps import CaseRuntime
+from .steps import CaseRuntime, MigrationRefused
 
 __all__ = [
     "ENDED",
@@ -11,6 +11,7 @@ __all__ = [
     "CaseBefore",
     "CaseRuntime",
     "Decision",
+    "MigrationRefused",
     "StepReport",
     "decide",
     "outbox_key",

@@ -150,3 +150,27 @@ def sync_waits(session: Session, case: Case, snapshot: Snapshot, derived: Derive
                 case_created_at=case.created_at,
             )
             session.add(subs[key])
+
+
+def refresh_kept_rows(derived: DerivedRows, snapshot: Snapshot) -> None:
+    """After a move to another version: the open tasks and timers that kept their ids take the new
+    element's id, title, lane, stage, priority and form (claims and due times stay)."""
+    for task in snapshot.open_tasks:
+        row = derived.tasks.get(task.task_id)
+        if row is None:
+            continue
+        row.element_id = task.element_id
+        row.title = task.title[:500]
+        row.lane = task.lane or row.lane
+        row.stage = task.stage or row.stage
+        row.priority = task.priority
+        row.form_file = task.form_file
+    for timer in snapshot.timers:
+        timer_row = derived.timers.get(timer.task_id)
+        if timer_row is not None:
+            timer_row.element_id = timer.element_id
+            timer_row.name = timer.name[:500]
+    for message in snapshot.messages:
+        for (task_id, _name), sub in derived.subscriptions.items():
+            if task_id == message.task_id:
+                sub.element_id = message.element_id

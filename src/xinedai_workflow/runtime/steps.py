@@ -20,12 +20,13 @@ from ..db.models import Case, HumanTask
 from ..db.unit_of_work import after_commit
 from ..definitions.registry import DefinitionRegistry
 from ..engine import EngineInstance, ProcessDefinition, RuntimeContext, Snapshot, TaskNotReady
+from ..engine.migration import ElementChange, InvalidMapping, migrate_instance
 from ..engine.serializer import to_json_value
-from ..errors import Conflict
+from ..errors import Conflict, Invalid
 from ..history.service import NewEntry, append
 from ..ids import uuid7
 from . import buffer
-from .derived import DerivedRows, load_derived, sync_tasks, sync_waits
+from .derived import DerivedRows, load_derived, refresh_kept_rows, sync_tasks, sync_waits
 from .outbox import queue_service_calls
 from .rules import ENDED, CaseBefore, Decision, StepReport, decide
 
@@ -61,9 +62,15 @@ def apply_decision(case: Case, decision: Decision, now: datetime) -> None:
         case.singleton_key = None  # the loan may get a new case
 
 
+class MigrationRefused(Conflict):
+    """A move to another version that cannot be carried out; `details` names each blocking element."""
+
+    code = "migration_refused"
+
+
 class CaseRuntime:
     """The case commands: open, complete a task, deliver or buffer a message, fire timers, retry,
-    cancel. Each runs one engine step and saves it with its derived rows."""
+    cancel, migrate. Each runs one engine step and saves it with its derived rows."""
 
     def __init__(self, registry: DefinitionRegistry, ctx: RuntimeContext) -> None:
         self.registry = registry
@@ -253,6 +260,60 @@ class CaseRuntime:
         instance.cancel()
         entry = NewEntry("case_cancelled", actor, None, {"reason": reason})
         self._step(session, case, instance, now, [entry], forced_status="cancelled")
+
+    def migrate(
+        self,
+        session: Session,
+        case: Case,
+        target: ProcessDefinition,
+        mapping: Mapping[str, str],
+        actor: str,
+        now: datetime,
+        dry_run: bool = False,
+        reason: str | None = None,
+    ) -> list[ElementChange]:
+        """Move the case to `target` (another version of its process) and save it like a step:
+        open tasks keep their ids and claims, timers their due times, buffered messages stay.
+        Raises `MigrationRefused` (nothing written) when an element blocks the move."""
+        if case.status in ENDED:
+            raise Conflict(f"the case is already {case.status}", code="case_ended")
+        if target.key != case.process_key:
+            raise Invalid(f"version {target.version} belongs to process {target.key!r}", code="wrong_process")
+        if target.id == case.process_version_id:
+            raise Conflict(f"the case is already on version {target.version}", code="already_on_version")
+        try:
+            result = migrate_instance(self.load(session, case), target, mapping, now, self.ctx)
+        except InvalidMapping as err:
+            details = [{"field": "mapping", "element_id": e, "message": m} for e, m in err.problems]
+            raise Invalid("the mapping names elements that do not exist", details=details) from err
+        if result.instance is None:
+            details = [{"element_id": b.element_id, "message": b.message} for b in result.blockers]
+            raise MigrationRefused(
+                f"case {case.id} cannot move to version {target.version}: "
+                + "; ".join(b.message for b in result.blockers),
+                details=details,
+            )
+        if dry_run:
+            return result.changes
+        entry = NewEntry(
+            "case_migrated",
+            actor,
+            None,
+            {
+                "from": case.definition_version,
+                "to": target.version,
+                "mapping": dict(mapping),
+                "reason": reason,
+                "changes": [vars(change) for change in result.changes],
+            },
+        )
+        case.process_version_id = target.id
+        case.definition_version = target.version
+        with session.no_autoflush:
+            derived = load_derived(session, [case.id], with_buffered=True)[case.id]
+        refresh_kept_rows(derived, result.instance.snapshot())
+        self._step(session, case, result.instance, now, [entry], derived=derived)
+        return result.changes
 
     def set_variables(
         self, session: Session, case: Case, actor: str, now: datetime, mutate: Callable[[EngineInstance], Any]

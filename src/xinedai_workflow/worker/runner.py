@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.orm import Session
 
+from ..batches.runner import BatchRunner
 from ..cases.repository import cases_by_ids
 from ..channels.base import Channel
 from ..channels.http import HttpGatewayChannel
@@ -48,6 +49,7 @@ class WorkerParts:
     runtime: CaseRuntime
     guard: ContactGuard
     retention: RetentionJob
+    batches: BatchRunner | None = None
 
 
 class Worker:
@@ -58,6 +60,7 @@ class Worker:
         self.clock = parts.clock
         self.runtime = parts.runtime
         self.retention = parts.retention
+        self.batches = parts.batches
         self.name = name or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
         self.actor = f"system:worker:{self.name}"  # who fired a timer, in the case history
         settings = parts.settings
@@ -124,9 +127,13 @@ class Worker:
         self._next_purge = now + self.purge_interval
         return self.retention.run().cases
 
+    def run_batches(self) -> int:
+        """Run one leased chunk of batch items; return how many ran."""
+        return self.batches.run_once(self.name) if self.batches is not None else 0
+
     def run_once(self) -> int:
         """One round of work; returns how many things were done."""
-        return self.fire_due_timers() + self.drain_outbox() + self.purge_if_due()
+        return self.fire_due_timers() + self.drain_outbox() + self.run_batches() + self.purge_if_due()
 
     def run_forever(self, stop: threading.Event) -> None:
         poll = self.poll

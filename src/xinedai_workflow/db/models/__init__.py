@@ -1,6 +1,7 @@
 """All tables. Import this package to register every model with `Base.metadata`."""
 
 from .access_log import PersonalDataRead
+from .batches import Batch, BatchItem, ContactPause
 from .cases import BufferedMessage, Case, HumanTask, MessageSubscription, Timer
 from .contacts import BlockedContact, RecordedContact
 from .definitions import Deployment, ProcessVersion, ProcessVersionFile, StoredFile
@@ -9,9 +10,12 @@ from .idempotency import IdempotencyKey
 from .outbox import OutboxMessage
 
 __all__ = [
+    "Batch",
+    "BatchItem",
     "BlockedContact",
     "BufferedMessage",
     "Case",
+    "ContactPause",
     "Deployment",
     "HistoryEntry",
     "HumanTask",

@@ -1,0 +1,1 @@
+"""Batch operations over many cases: migrate, cancel, retry, message, pause/resume contact."""
