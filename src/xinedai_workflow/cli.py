@@ -1,4 +1,4 @@
-"""The `xinedai-workflow` command: serve, worker, migrate, deploy, token."""
+"""The `xinedai-workflow` command: serve, worker, migrate, deploy, simulate, token."""
 
 from __future__ import annotations
 
@@ -110,6 +110,16 @@ def cmd_worker(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_simulate(settings: Settings, args: argparse.Namespace) -> int:
+    if args.calibrate_from_db:
+        from .simulation.calibrate import run_calibration  # noqa: PLC0415
+
+        return run_calibration(settings, args)
+    from .simulation.command import run  # noqa: PLC0415 - matplotlib and the engine load only here
+
+    return run(args)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="xinedai-workflow", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -134,6 +144,17 @@ def build_parser() -> argparse.ArgumentParser:
     deploy.add_argument("paths", nargs="+")
     deploy.add_argument("--actor", default="cli")
     deploy.set_defaults(func=cmd_deploy)
+
+    from .simulation.command_args import HELP, add_arguments  # noqa: PLC0415
+
+    simulate = sub.add_parser(
+        "simulate",
+        help="what-if: run synthetic cases through a bundle (and --against another) on a scratch database",
+        description=HELP,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    add_arguments(simulate)
+    simulate.set_defaults(func=cmd_simulate)
 
     token = sub.add_parser("token", help="print a token signed with the configured secret")
     token.add_argument("--sub", required=True)
