@@ -16,6 +16,7 @@ from .db.session import Database
 from .db.unit_of_work import UnitOfWork
 from .definitions.registry import DefinitionRegistry
 from .definitions.service import DefinitionService
+from .domain.strategy import parse_split
 from .engine import RuntimeContext, SandboxLimits, SpecChecker
 from .events.service import EventService
 from .history.access_log import AccessLog
@@ -99,6 +100,7 @@ def build_services(settings: Settings, clock: Clock | None = None, db: Database 
         settings.default_process_key,
         settings.message_buffer_ttl_seconds,
         max_batch_events=settings.batch_max_events,
+        strategy=parse_split(settings.strategy_split) if settings.strategy_split else None,
     )
     access_log = AccessLog(db, clock)
     cases = CaseService(uow, registry, runtime, clock, on_personal_data_read=access_log.hook("case_view"))
