@@ -28,6 +28,7 @@ from .events.router import router as events_router
 from .history.router import router as audit_router
 from .reports.router import router as reports_router
 from .settings import Settings, get_settings
+from .simulation.router import router as simulations_router
 from .tasks.router import router as tasks_router
 
 log = logging.getLogger("xinedai_workflow")
@@ -117,6 +118,7 @@ def create_app(
     app.include_router(audit_router)
     app.include_router(reports_router)
     app.include_router(compliance_router)
+    app.include_router(simulations_router)
     return app
 
 

@@ -25,6 +25,8 @@ from .reports.service import ReportService
 from .runtime import CaseRuntime
 from .runtime.script_helpers import HELPER_NAMES, SCRIPT_HELPERS, version_helpers
 from .settings import Settings
+from .simulation.jobs import SimulationJobs
+from .simulation.service import SimulationService
 from .tasks.service import TaskService
 from .worker.runner import Worker, WorkerParts
 
@@ -48,6 +50,8 @@ class Services:
     history: HistoryService
     reports: ReportService
     compliance: ComplianceService
+    simulations: SimulationService
+    simulation_jobs: SimulationJobs
 
     def providers(self) -> dict[type[Any], object]:
         """What `api.deps.provided` hands the routers, by type."""
@@ -61,6 +65,7 @@ class Services:
             self.history,
             self.reports,
             self.compliance,
+            self.simulations,
         )
         return {type(part): part for part in parts}
 
@@ -72,6 +77,7 @@ class Services:
             runtime=self.runtime,
             guard=self.compliance.guard,
             retention=self.compliance.retention,
+            background=(self.simulation_jobs,),
         )
 
 
@@ -130,6 +136,13 @@ def build_services(settings: Settings, clock: Clock | None = None, db: Database 
         history=HistoryService(db, access_log),
         reports=ReportService(db, clock, settings.default_process_key),
         compliance=compliance,
+        simulations=SimulationService(
+            uow,
+            clock,
+            settings.default_process_key,
+            settings.processes_dir / "simulation" / "default_model.yaml",
+        ),
+        simulation_jobs=SimulationJobs(uow, clock, settings.processes_dir, build_services),
     )
 
 

@@ -12,6 +12,7 @@ import pytest
 import yaml
 
 from tests.conftest import PROCESSES
+from xinedai_workflow.bootstrap import build_services
 from xinedai_workflow.cli import main
 from xinedai_workflow.definitions.service import read_bundle_dir
 from xinedai_workflow.simulation.model import ModelInvalid, load_model, parse_model
@@ -37,7 +38,9 @@ def test_known_answer_cure_rate_of_the_toy_diagram() -> None:
     """Every call answered, P(promise) = 0.5, P(keep) = 0.6 → cure rate 0.3 by hand."""
     model = load_model(TOY_MODEL)
     cases = 300
-    summary, _ = simulate([Variant.from_dir("baseline", TOY)], model, cases=cases, days=6, seed=7)
+    summary, _ = simulate(
+        [Variant.from_dir("baseline", TOY)], model, cases=cases, days=6, seed=7, build=build_services
+    )
     figures = summary["variants"]["baseline"]
     expected = 0.5 * 0.6
     half = 1.96 * math.sqrt(expected * (1 - expected) / cases)
@@ -99,7 +102,9 @@ def test_guard_holds_against_a_diagram_that_calls_without_pause() -> None:
     half the borrowers live in London: the guard refuses the night calls and every call beyond
     the daily cap, and the compliance report finds no violation."""
     model = load_model(HERE / "pushy_model.yaml")
-    summary, _ = simulate([Variant.from_dir("baseline", HERE / "pushy")], model, cases=6, days=2, seed=5)
+    summary, _ = simulate(
+        [Variant.from_dir("baseline", HERE / "pushy")], model, cases=6, days=2, seed=5, build=build_services
+    )
     figures = summary["variants"]["baseline"]
     assert figures["guard_refusals"] > 0
     assert figures["policy_violations"] == 0

@@ -6,6 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
+from ..bootstrap import build_services
 from .charts import write_charts
 from .command_args import DEFAULT_MODEL
 from .model import ModelInvalid, load_model
@@ -55,7 +56,9 @@ def run(args: argparse.Namespace) -> int:
     except FileNotFoundError as err:
         return _error(str(err))
     progress = _bar if sys.stderr.isatty() and not args.no_progress else None
-    summary, _runs = simulate(variants, model, args.cases, args.days, args.seed, args.replications, progress)
+    summary, _runs = simulate(
+        variants, model, args.cases, args.days, args.seed, build_services, args.replications, progress
+    )
     out.mkdir(parents=True, exist_ok=True)
     (out / "summary.json").write_text(summary_json(summary), encoding="utf-8")
     write_charts(summary, out)

@@ -21,13 +21,12 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, Protocol
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
 
 from ..auth.principal import Principal
-from ..bootstrap import Services, build_services, build_worker
 from ..cases import repository as case_rows
 from ..channels.base import OutboundMessage
 from ..clock import ManualClock
@@ -39,13 +38,25 @@ from ..errors import Conflict, NotFound
 from ..events.schemas import OverdueEvent, PaymentEvent
 from ..events.service import overdue_variables
 from ..settings import Settings
+from ..worker.runner import Worker
 from .borrowers import Behaviour, Borrower, PlannedPayment, draw_portfolio, money
 from .channel import CountingChannel
 from .forms import fill_form
 from .metrics import collect
 from .model import BehaviourModel
 
+if TYPE_CHECKING:
+    from ..bootstrap import Services
+
 ACTOR = "system:simulator"
+
+
+class ServiceFactory(Protocol):
+    """`bootstrap.build_services` (passed in: the simulator is itself part of the service graph)."""
+
+    def __call__(self, settings: Settings, clock: ManualClock) -> Services: ...
+
+
 WORKER_ROUNDS = 50
 
 
@@ -102,8 +113,10 @@ class VariantRun:
         seed: int,
         template: SchemaTemplate,
         workdir: Path,
+        build: ServiceFactory,
         on_day: Callable[[int], None] | None = None,
     ) -> None:
+        self.build = build
         self.files, self.bundle_dir, self.model = dict(files), bundle_dir, model
         self.cases, self.days, self.seed = cases, days, seed
         self.template, self.workdir, self.on_day = template, workdir, on_day
@@ -137,7 +150,7 @@ class VariantRun:
             worker_enabled=False,
             jwt_secret="simulation-scratch-database-only",
         )
-        return build_services(settings, clock=self.clock)
+        return self.build(settings, self.clock)
 
     def run(self, cancelled: Callable[[], bool] | None = None) -> dict[str, Any]:
         """Simulate; return the run's figures (see `metrics.collect`)."""
@@ -156,7 +169,7 @@ class VariantRun:
         began = time.perf_counter()
         self.services, self.key = services, key
         self.channel = CountingChannel(self._sent)
-        self.worker = build_worker(services, name="simulator", channel=self.channel)
+        self.worker = Worker(services.worker_parts(), name="simulator", channel=self.channel)
         self.borrowers = {b.loan_id: b for b in draw_portfolio(self.model, self.cases, self.seed, self.start)}
         arrivals: dict[datetime, list[Borrower]] = defaultdict(list)
         for borrower in self.borrowers.values():

@@ -12,7 +12,7 @@ from typing import Any
 from ..definitions.service import read_bundle_dir
 from ..engine import content_sha256
 from .model import BehaviourModel
-from .run import SchemaTemplate, VariantRun, scratch_dir
+from .run import SchemaTemplate, ServiceFactory, VariantRun, scratch_dir
 from .summary import differences, pool
 
 Progress = Callable[[int, int, str], None]  # (days done, days in total, what is running)
@@ -25,6 +25,11 @@ class Variant:
     name: str
     directory: Path
     files: dict[str, bytes]
+
+    @classmethod
+    def from_files(cls, name: str, directory: Path, files: dict[str, bytes]) -> Variant:
+        """A deployed version's files (`directory` only supplies the fallback contact policy)."""
+        return cls(name, directory, dict(files))
 
     @classmethod
     def from_dir(cls, name: str, directory: Path) -> Variant:
@@ -43,6 +48,7 @@ def simulate(
     cases: int,
     days: int,
     seed: int,
+    build: ServiceFactory,
     replications: int = 1,
     progress: Progress | None = None,
     cancelled: Callable[[], bool] | None = None,
@@ -70,7 +76,16 @@ def simulate(
                 run_dir = root / f"{variant.name}-{r}"
                 run_dir.mkdir()
                 runner = VariantRun(
-                    variant.files, variant.directory, model, cases, days, seed + r, template, run_dir, on_day
+                    variant.files,
+                    variant.directory,
+                    model,
+                    cases,
+                    days,
+                    seed + r,
+                    template,
+                    run_dir,
+                    build,
+                    on_day,
                 )
                 runs[variant.name].append(runner.run(cancelled))
                 shutil.rmtree(run_dir, ignore_errors=True)
