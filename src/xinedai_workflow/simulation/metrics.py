@@ -112,7 +112,7 @@ def _contacts(run: VariantRun, services: Services, policy: ContactPolicy) -> dic
             histogram[int(k)] += int(v)
         for k, v in report["connected_calls_per_borrower_per_day"]["distribution"].items():
             calls[int(k)] += int(v)
-        over_cap += int(report["contacts"] and report["over_daily_cap"]["count"])
+        over_cap += int(report["over_daily_cap"]["count"])
         quiet += int(report["quiet_hours_contacts"]["count"])
         day = end + timedelta(days=1)
     return {
