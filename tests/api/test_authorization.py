@@ -58,6 +58,10 @@ ROLE_TABLE: dict[tuple[str, str], set[str]] = {
     ("GET", "/api/v1/reports/compliance"): {"compliance", "auditor"},
     ("GET", "/api/v1/compliance/policy"): {"compliance", "auditor"},
     ("GET", "/api/v1/cases/{case_id}/contact-check"): WORKERS,
+    # what-if simulations (issue 18): compliance asks and cancels, auditors may read
+    ("POST", "/api/v1/simulations"): {"compliance"},
+    ("GET", "/api/v1/simulations/{simulation_id}"): {"compliance", "auditor"},
+    ("POST", "/api/v1/simulations/{simulation_id}/cancel"): {"compliance"},
 }
 PATH_VALUES = {"key": "t_collect", "version": "1", "name": "t_collect.bpmn"}
 

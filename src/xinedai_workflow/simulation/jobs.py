@@ -41,9 +41,9 @@ class SimulationJobs:
         self.uow, self.clock, self.shipped_dir, self.build = uow, clock, shipped_dir, build
         self.name, self.poll, self.scratch_parent = name, poll_seconds, scratch_parent
 
-    def _lease(self, session: Session) -> tuple[Simulation, dict[str, Variant]] | None:
+    def _due(self) -> Any:
         now = self.clock.now()
-        query = (
+        return (
             select(Simulation)
             .where(
                 or_(
@@ -54,6 +54,10 @@ class SimulationJobs:
             .order_by(Simulation.created_at, Simulation.id)
             .limit(1)
         )
+
+    def _lease(self, session: Session) -> tuple[Simulation, dict[str, Variant]] | None:
+        now = self.clock.now()
+        query = self._due()
         if session.get_bind().dialect.name == "postgresql":
             query = query.with_for_update(skip_locked=True)
         row = session.scalars(query).first()
@@ -79,6 +83,9 @@ class SimulationJobs:
 
     def run_next(self) -> bool:
         """Run the next queued simulation to its end; False when there was none."""
+        # polling reads first: an idle worker never takes SQLite's write lock for this
+        if self.uow.read(lambda session: session.scalars(self._due()).first()) is None:
+            return False
         try:
             leased = self.uow.write(self._lease)
         except LookupError as err:

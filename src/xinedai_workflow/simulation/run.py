@@ -187,8 +187,8 @@ class VariantRun:
                 if cancelled is not None and cancelled():
                     raise SimulationCancelled()
                 self._daily_payments(now)
-            for arrival in sorted(a for a in arrivals if now - timedelta(hours=1) < a <= now):
-                self._open(arrivals.pop(arrival))
+            if now in arrivals:  # arrivals fall on whole hours from the start
+                self._open(arrivals.pop(now))
             self._pay_due(now)
             self._run_worker()
             local = now.astimezone(zone)
