@@ -15,6 +15,7 @@ PACKAGE = Path(xinedai_workflow.__file__).parent
 # top to bottom; a package may import from its own layer and the ones below it
 LAYERS: list[tuple[str, frozenset[str]]] = [
     ("entry points", frozenset({"app", "cli", "bootstrap", "__main__"})),
+    ("simulation", frozenset({"simulation"})),  # runs whole service graphs on scratch databases
     ("worker", frozenset({"worker"})),
     ("features", frozenset({"events", "tasks", "cases", "compliance", "reports", "migration", "batches"})),
     ("case step", frozenset({"runtime"})),
@@ -44,10 +45,22 @@ def top_package(path: Path) -> str:
     return path.relative_to(PACKAGE).parts[0].removesuffix(".py")
 
 
-def imported_packages(path: Path, tree: ast.Module) -> Iterator[tuple[str, int]]:
-    """(top-level package of ours, line) for every relative import in the module."""
-    here = list(path.relative_to(PACKAGE).parts[:-1])
+def _type_checking_only(tree: ast.Module) -> set[int]:
+    """Ids of the import nodes under `if TYPE_CHECKING:` (annotations only, never run)."""
+    ids: set[int] = set()
     for node in ast.walk(tree):
+        if isinstance(node, ast.If) and isinstance(node.test, ast.Name) and node.test.id == "TYPE_CHECKING":
+            ids.update(id(inner) for inner in ast.walk(node))
+    return ids
+
+
+def imported_packages(path: Path, tree: ast.Module) -> Iterator[tuple[str, int]]:
+    """(top-level package of ours, line) for every import of the module that runs."""
+    here = list(path.relative_to(PACKAGE).parts[:-1])
+    skip = _type_checking_only(tree)
+    for node in ast.walk(tree):
+        if id(node) in skip:
+            continue
         if isinstance(node, ast.ImportFrom) and node.level:
             base = here[: len(here) - (node.level - 1)] if node.level > 1 else here
             target = base + (node.module.split(".") if node.module else [node.names[0].name])

@@ -32,6 +32,7 @@ from .history.router import router as audit_router
 from .migration.router import router as migration_router
 from .reports.router import router as reports_router
 from .settings import Settings, get_settings
+from .simulation.router import router as simulations_router
 from .tasks.router import router as tasks_router
 
 log = logging.getLogger("xinedai_workflow")
@@ -125,6 +126,7 @@ def create_app(
     app.include_router(compliance_router)
     app.include_router(migration_router)
     app.include_router(batches_router)
+    app.include_router(simulations_router)
     return app
 
 

@@ -20,6 +20,7 @@ from .db.session import Database
 from .db.unit_of_work import UnitOfWork
 from .definitions.registry import DefinitionRegistry
 from .definitions.service import DefinitionService
+from .domain.strategy import parse_split
 from .engine import RuntimeContext, SandboxLimits, SpecChecker
 from .events.service import EventService
 from .history.access_log import AccessLog
@@ -29,6 +30,8 @@ from .reports.service import ReportService
 from .runtime import CaseRuntime
 from .runtime.script_helpers import HELPER_NAMES, SCRIPT_HELPERS, version_helpers
 from .settings import Settings
+from .simulation.jobs import SimulationJobs
+from .simulation.service import SimulationService
 from .tasks.service import TaskService
 from .worker.runner import Worker, WorkerParts
 
@@ -54,6 +57,8 @@ class Services:
     compliance: ComplianceService
     migration: MigrationService
     batches: BatchService
+    simulations: SimulationService
+    simulation_jobs: SimulationJobs
 
     def providers(self) -> dict[type[Any], object]:
         """What `api.deps.provided` hands the routers, by type."""
@@ -69,6 +74,7 @@ class Services:
             self.compliance,
             self.migration,
             self.batches,
+            self.simulations,
         )
         return {type(part): part for part in parts}
 
@@ -87,6 +93,7 @@ class Services:
                 chunk=self.settings.worker_batch_size,
                 lease=timedelta(seconds=self.settings.worker_lease_seconds),
             ),
+            background=(self.simulation_jobs,),
         )
 
 
@@ -115,6 +122,7 @@ def build_services(settings: Settings, clock: Clock | None = None, db: Database 
         settings.default_process_key,
         settings.message_buffer_ttl_seconds,
         max_batch_events=settings.batch_max_events,
+        strategy=parse_split(settings.strategy_split) if settings.strategy_split else None,
     )
     access_log = AccessLog(db, clock)
     cases = CaseService(uow, registry, runtime, clock, on_personal_data_read=access_log.hook("case_view"))
@@ -146,6 +154,13 @@ def build_services(settings: Settings, clock: Clock | None = None, db: Database 
         compliance=compliance,
         migration=MigrationService(uow, registry, runtime, cases, clock),
         batches=BatchService(uow, registry, runtime, clock),
+        simulations=SimulationService(
+            uow,
+            clock,
+            settings.default_process_key,
+            settings.processes_dir / "simulation" / "default_model.yaml",
+        ),
+        simulation_jobs=SimulationJobs(uow, clock, settings.processes_dir, build_services),
     )
 
 

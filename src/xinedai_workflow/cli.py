@@ -1,4 +1,4 @@
-"""The `xinedai-workflow` command: serve, worker, migrate, deploy, token, migrate-cases, batch."""
+"""The `xinedai-workflow` command: serve, worker, migrate, deploy, token, migrate-cases, batch, simulate."""
 
 from __future__ import annotations
 
@@ -172,6 +172,17 @@ def cmd_batch_status(settings: Settings, args: argparse.Namespace) -> int:
         services.db.dispose()
 
 
+def cmd_simulate(settings: Settings, args: argparse.Namespace) -> int:
+    if args.calibrate_from_db:
+        from .simulation.calibrate import run_calibration  # noqa: PLC0415
+
+        return run_calibration(settings, args)
+    from .bootstrap import build_services  # noqa: PLC0415
+    from .simulation.command import run  # noqa: PLC0415 - matplotlib and the engine load only here
+
+    return run(args, build_services)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="xinedai-workflow", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -196,6 +207,17 @@ def build_parser() -> argparse.ArgumentParser:
     deploy.add_argument("paths", nargs="+")
     deploy.add_argument("--actor", default="cli")
     deploy.set_defaults(func=cmd_deploy)
+
+    from .simulation.command_args import HELP, add_arguments  # noqa: PLC0415
+
+    simulate = sub.add_parser(
+        "simulate",
+        help="what-if: run synthetic cases through a bundle (and --against another) on a scratch database",
+        description=HELP,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    add_arguments(simulate)
+    simulate.set_defaults(func=cmd_simulate)
 
     token = sub.add_parser("token", help="print a token signed with the configured secret")
     token.add_argument("--sub", required=True)

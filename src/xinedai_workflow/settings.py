@@ -5,8 +5,10 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from .domain.strategy import parse_split
 
 
 class Settings(BaseSettings):
@@ -24,6 +26,11 @@ class Settings(BaseSettings):
     )
     default_process_key: str = Field(
         default="xinedai_overdue", description="Process started by overdue events."
+    )
+    strategy_split: str | None = Field(
+        default=None,
+        description="Champion/challenger: shares of new loans per version of the default process, "
+        "e.g. '3:80,4:20' (stable by loan id; recorded on the case as variant 'v3'/'v4').",
     )
     default_candidate_group: str = Field(
         default="collectors", description="Group a user task outside any lane is offered to."
@@ -65,6 +72,14 @@ class Settings(BaseSettings):
         ge=1,
         description="How often a worker purges contact records past the policy's retention period.",
     )
+
+    @field_validator("strategy_split")
+    @classmethod
+    def _valid_split(cls, value: str | None) -> str | None:
+        if value is not None and value.strip():
+            parse_split(value)  # ValueError → a clear settings error at start-up
+            return value
+        return None
 
 
 @lru_cache

@@ -65,6 +65,10 @@ ROLE_TABLE: dict[tuple[str, str], set[str]] = {
     ("POST", "/api/v1/batches/{batch_id}/pause"): {"compliance", "supervisor"},
     ("POST", "/api/v1/batches/{batch_id}/resume"): {"compliance", "supervisor"},
     ("POST", "/api/v1/batches/{batch_id}/cancel"): {"compliance", "supervisor"},
+    # what-if simulations (issue 18): compliance asks and cancels, auditors may read
+    ("POST", "/api/v1/simulations"): {"compliance"},
+    ("GET", "/api/v1/simulations/{simulation_id}"): {"compliance", "auditor"},
+    ("POST", "/api/v1/simulations/{simulation_id}/cancel"): {"compliance"},
 }
 PATH_VALUES = {"key": "t_collect", "version": "1", "name": "t_collect.bpmn"}
 

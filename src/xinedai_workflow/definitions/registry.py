@@ -48,3 +48,10 @@ class DefinitionRegistry:
         if version_id is None:
             raise NotFound(f"no process with key {key!r} is deployed", code="unknown_process")
         return self.get(session, version_id)
+
+    def version(self, session: Session, key: str, version: int) -> ProcessDefinition:
+        """A given version of `key` (NotFound when it is not deployed)."""
+        row = repository.get_version(session, key, version)
+        if row is None:
+            raise NotFound(f"{key} version {version} is not deployed", code="unknown_version")
+        return self.get(session, row.id)

@@ -136,13 +136,21 @@ class DefinitionService:
         return files[name]
 
 
+# folders of a bundle directory that are not part of the process (the simulator's model files)
+NOT_DEPLOYED = frozenset({"simulation"})
+
+
 def read_bundle_dir(paths: Sequence[Path]) -> dict[str, bytes]:
-    """Files of a deploy from directories (relative names) and single files (base names)."""
+    """Files of a deploy from directories (relative names) and single files (base names); hidden
+    files and the top-level folders in `NOT_DEPLOYED` are skipped."""
     files: dict[str, bytes] = {}
     for path in paths:
         if path.is_dir():
             for item in sorted(path.rglob("*")):
-                if item.is_file() and not any(part.startswith(".") for part in item.relative_to(path).parts):
+                parts = item.relative_to(path).parts
+                if parts[0] in NOT_DEPLOYED and len(parts) > 1:
+                    continue
+                if item.is_file() and not any(part.startswith(".") for part in parts):
                     files[item.relative_to(path).as_posix()] = item.read_bytes()
         elif path.is_file():
             files[path.name] = path.read_bytes()

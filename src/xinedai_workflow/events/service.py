@@ -15,6 +15,7 @@ from ..db.bulk import insert_new_in_bulk
 from ..db.idempotency import Answer
 from ..db.unit_of_work import Key, UnitOfWork
 from ..definitions.registry import DefinitionRegistry
+from ..domain.strategy import StrategySplit
 from ..engine import ProcessDefinition
 from ..errors import Conflict, Invalid, NotFound, ServiceError
 from ..runtime import CaseRuntime
@@ -47,8 +48,10 @@ class EventService:
         default_process_key: str,
         buffer_ttl_seconds: int,
         max_batch_events: int = 10_000,
+        strategy: StrategySplit | None = None,
     ) -> None:
         self.uow = uow
+        self.strategy = strategy
         self.max_batch_events = max_batch_events
         self.registry = registry
         self.runtime = runtime
@@ -71,7 +74,7 @@ class EventService:
         """Deliver the update to the loan's running case, else open its case."""
         case = cases.singleton_case(session, self.default_key, event.loan_id)
         if case is None:
-            return self._open(session, event, actor, self.registry.latest(session, self.default_key))
+            return self._open(session, event, actor, *self.definition_for(session, event.loan_id))
         self.runtime.deliver_or_buffer(
             session,
             case,
@@ -85,8 +88,21 @@ class EventService:
         )
         return Answer(200, {"case_id": str(case.id), "status": case.status})
 
+    def definition_for(self, session: Session, loan_id: str) -> tuple[ProcessDefinition, str | None]:
+        """The version a new case of `loan_id` starts on, and its champion/challenger variant:
+        the latest version, or with a strategy split the version of the loan's share."""
+        if self.strategy is None:
+            return self.registry.latest(session, self.default_key), None
+        share = self.strategy.share_of(loan_id)
+        return self.registry.version(session, self.default_key, share.version), share.label
+
     def _open(
-        self, session: Session, event: OverdueEvent, actor: str, definition: ProcessDefinition
+        self,
+        session: Session,
+        event: OverdueEvent,
+        actor: str,
+        definition: ProcessDefinition,
+        variant: str | None = None,
     ) -> Answer:
         """Start the loan's case (the caller knows it has none); its rows stay pending."""
         variables = overdue_variables(event)
@@ -101,6 +117,7 @@ class EventService:
             start_data={"event_id": event.event_id, "variables": variables},
             flush=False,
         )
+        case.variant = variant
         return Answer(201, {"case_id": str(case.id), "status": case.status})
 
     def overdue_batch(self, raw_events: list[dict[str, Any]], actor: str) -> list[dict[str, Any]]:
@@ -139,8 +156,13 @@ class EventService:
                     with session.begin_nested():
                         answer = self._overdue(session, event, actor)
                 else:
-                    definition = definition or self.registry.latest(session, self.default_key)
-                    answer = self._open(session, event, actor, definition)
+                    if self.strategy is None:
+                        definition = definition or self.registry.latest(session, self.default_key)
+                        answer = self._open(session, event, actor, definition)
+                    else:
+                        answer = self._open(
+                            session, event, actor, *self.definition_for(session, event.loan_id)
+                        )
                     self.uow.remember(session, overdue_key(event), answer)
                 out[index] = {
                     "event_id": event.event_id,

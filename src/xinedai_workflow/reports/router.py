@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, time
-from typing import Annotated
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Query
 from fastapi.responses import JSONResponse
@@ -11,7 +11,7 @@ from fastapi.responses import JSONResponse
 from ..api.deps import provided, require
 from ..api.errors import ERROR_RESPONSES
 from ..auth.principal import Principal
-from .schemas import KpiReport
+from .schemas import KpiReport, KpiVariantReport
 from .service import ReportService
 
 ReportsDep = Annotated[ReportService, Depends(provided(ReportService))]
@@ -27,7 +27,7 @@ def _moment(value: datetime | date | None) -> datetime | None:
     return datetime.combine(value, time.min, UTC)
 
 
-@router.get("/kpis", response_model=KpiReport, response_model_by_alias=True)
+@router.get("/kpis", response_model=KpiReport | KpiVariantReport, response_model_by_alias=True)
 def kpis(
     reports: ReportsDep,
     _principal: Annotated[Principal, Depends(require("supervisor", "compliance", "auditor"))],
@@ -36,7 +36,12 @@ def kpis(
     ] = None,
     to: Annotated[datetime | date | None, Query(description="End, exclusive (default: now).")] = None,
     process_key: Annotated[str | None, Query(max_length=200)] = None,
+    by: Annotated[
+        Literal["variant"] | None,
+        Query(description="`variant`: also per champion/challenger variant, with a cure-rate z-test."),
+    ] = None,
 ) -> JSONResponse:
     """Cure, recovery, roll, promise-kept and right-party-contact rates, cases per stage, time in stage."""
-    report = reports.kpis(_moment(from_), _moment(to), process_key)
-    return JSONResponse(KpiReport.model_validate(report).model_dump(mode="json", by_alias=True))
+    report = reports.kpis(_moment(from_), _moment(to), process_key, by)
+    model = KpiVariantReport if by == "variant" else KpiReport
+    return JSONResponse(model.model_validate(report).model_dump(mode="json", by_alias=True))

@@ -33,3 +33,37 @@ class KpiReport(BaseModel):
     mean_time_in_stage_hours: dict[str, float]
 
     model_config = {"populate_by_name": True}
+
+
+class VariantKpis(BaseModel):
+    """One champion/challenger variant's cases opened in the period."""
+
+    cases: int = Field(description="Sample size: cases of the variant opened in the period.")
+    cured: int
+    cure_rate: str | None
+    recovery_rate: str | None
+    amount_overdue_at_open: str
+    amount_collected: str
+
+
+class CureRateTest(BaseModel):
+    """Two-proportion z-test (pooled, two-sided) of `challenger` against `champion`."""
+
+    champion: str
+    challenger: str
+    difference: float = Field(description="challenger cure rate − champion cure rate")
+    ci95: list[float] = Field(description="95% interval of the difference (unpooled normal)")
+    z: float
+    p_value: float
+
+
+class KpiVariantReport(KpiReport):
+    """`?by=variant`: the report above plus the same figures per strategy variant."""
+
+    by: str
+    variants: dict[str, VariantKpis] = Field(
+        description="By the `variant` recorded on the case ('none' outside a split)."
+    )
+    cure_rate_tests: list[CureRateTest] = Field(
+        description="Each other variant against the largest one (the champion)."
+    )

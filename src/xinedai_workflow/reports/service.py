@@ -13,6 +13,7 @@ from ..db.models import Case, HistoryEntry
 from ..db.session import Database
 from ..domain import kpis
 from ..domain.claim import owed_at_opening
+from ..domain.strategy import two_proportion_test
 from ..errors import Invalid
 
 FACT_ACTIONS = ("case_started", "task_completed", "message_received", "message_buffered", "stage_entered")
@@ -49,6 +50,7 @@ class _Facts:
         self.observations: list[kpis.DpdObservation] = []
         self._payment_ids: set[str] = set()
         self._open_visit: dict[str, tuple[str, datetime]] = {}
+        self.variant: dict[str, str] = {}
 
     def add(self, case: Case, entry: HistoryEntry) -> None:
         data = entry.data if isinstance(entry.data, dict) else {}
@@ -65,6 +67,7 @@ class _Facts:
                     _money(variables.get("overdue_interest")) or Decimal(0)
                 )
             self.opened[case_id] = kpis.CaseFacts(case_id, entry.at, case.ended_at, case.outcome, overdue)
+            self.variant[case_id] = case.variant or "none"
         elif entry.action in ("message_received", "message_buffered"):
             payload = data.get("payload") or {}
             if data.get("name") == "payment_received":
@@ -121,7 +124,10 @@ class ReportService:
         self.clock = clock
         self.process_key = process_key
 
-    def kpis(self, start: datetime | None, end: datetime | None, process_key: str | None) -> dict[str, Any]:
+    def kpis(
+        self, start: datetime | None, end: datetime | None, process_key: str | None, by: str | None = None
+    ) -> dict[str, Any]:
+        """The KPI report; with ``by="variant"`` also per champion/challenger variant."""
         now = self.clock.now()
         end = end or now
         start = start or end - timedelta(days=30)
@@ -157,7 +163,7 @@ class ReportService:
         collected = sum(
             (p.amount for p in payments if p.case_id in {c.case_id for c in in_period}), Decimal(0)
         )
-        return {
+        report = {
             "process_key": key,
             "from": start,
             "to": end,
@@ -180,3 +186,46 @@ class ReportService:
                 [v for v in facts.visits if (v.left_at or end) >= start], min(end, now)
             ),
         }
+        if by == "variant":
+            report.update(by=by, **_by_variant(facts, in_period, payments))
+        return report
+
+
+def _by_variant(
+    facts: _Facts, in_period: list[kpis.CaseFacts], payments: list[kpis.PaymentFact]
+) -> dict[str, Any]:
+    """Per-variant sample sizes and rates, and each challenger's cure-rate test against the champion."""
+    groups: dict[str, list[kpis.CaseFacts]] = {}
+    for case in in_period:
+        groups.setdefault(facts.variant.get(case.case_id, "none"), []).append(case)
+    variants: dict[str, Any] = {}
+    for name in sorted(groups):
+        cases = groups[name]
+        ids = {c.case_id for c in cases}
+        variants[name] = {
+            "cases": len(cases),
+            "cured": sum(1 for c in cases if c.outcome == "cured"),
+            "cure_rate": _fmt(kpis.cure_rate(cases)),
+            "recovery_rate": _fmt(kpis.recovery_rate(cases, payments)),
+            "amount_overdue_at_open": str(sum((c.overdue_at_open for c in cases), Decimal(0))),
+            "amount_collected": str(sum((p.amount for p in payments if p.case_id in ids), Decimal(0))),
+        }
+    tests = []
+    if variants:
+        champion = max(sorted(variants), key=lambda n: variants[n]["cases"])
+        base = variants[champion]
+        for name in sorted(set(variants) - {champion}):
+            other = variants[name]
+            found = two_proportion_test(base["cured"], base["cases"], other["cured"], other["cases"])
+            if found is not None:
+                tests.append(
+                    {
+                        "champion": champion,
+                        "challenger": name,
+                        "difference": round(found.difference, 6),
+                        "ci95": [round(found.ci95[0], 6), round(found.ci95[1], 6)],
+                        "z": round(found.z, 6),
+                        "p_value": round(found.p_value, 6),
+                    }
+                )
+    return {"variants": variants, "cure_rate_tests": tests}

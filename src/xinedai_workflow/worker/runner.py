@@ -11,6 +11,7 @@ import uuid
 from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Protocol
 
 from sqlalchemy.orm import Session
 
@@ -39,6 +40,12 @@ def default_channel(settings: Settings) -> Channel:
     return LocalSinkChannel(settings.outbox_sink_dir)
 
 
+class BackgroundJob(Protocol):
+    """Long work a worker runs in a thread of its own (e.g. simulations), until `stop` is set."""
+
+    def run_forever(self, stop: threading.Event) -> None: ...
+
+
 @dataclass(frozen=True)
 class WorkerParts:
     """What a worker uses, and nothing more."""
@@ -50,6 +57,7 @@ class WorkerParts:
     guard: ContactGuard
     retention: RetentionJob
     batches: BatchRunner | None = None
+    background: tuple[BackgroundJob, ...] = ()
 
 
 class Worker:
@@ -76,6 +84,7 @@ class Worker:
             worker=self.name,
             runtime=parts.runtime,
         )
+        self.background = parts.background
         self.purge_interval = timedelta(seconds=settings.retention_purge_interval_seconds)
         self._next_purge: datetime | None = None
 
@@ -138,6 +147,12 @@ class Worker:
     def run_forever(self, stop: threading.Event) -> None:
         poll = self.poll
         log.info("worker %s started", self.name)
+        threads = [
+            threading.Thread(target=job.run_forever, args=(stop,), name=f"xinedai-job-{i}", daemon=True)
+            for i, job in enumerate(self.background)
+        ]
+        for thread in threads:
+            thread.start()
         while not stop.is_set():
             try:
                 done = self.run_once()
@@ -146,4 +161,6 @@ class Worker:
                 done = 0
             if done < self.batch:
                 stop.wait(poll)
+        for thread in threads:
+            thread.join(timeout=5)
         log.info("worker %s stopped", self.name)

@@ -8,6 +8,7 @@ from .definitions import Deployment, ProcessVersion, ProcessVersionFile, StoredF
 from .history import HistoryEntry
 from .idempotency import IdempotencyKey
 from .outbox import OutboxMessage
+from .simulations import Simulation
 
 __all__ = [
     "Batch",
@@ -26,6 +27,7 @@ __all__ = [
     "ProcessVersion",
     "ProcessVersionFile",
     "RecordedContact",
+    "Simulation",
     "StoredFile",
     "Timer",
 ]

@@ -42,6 +42,8 @@ class Case(Base):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
     ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     created_by: Mapped[str] = mapped_column(String(200))
+    # champion/challenger: the strategy variant the loan was assigned to (None outside a split)
+    variant: Mapped[str | None] = mapped_column(String(64))
 
     # optimistic locking: every UPDATE checks and bumps lock_version (StaleDataError on a lost race)
     __mapper_args__ = {"version_id_col": lock_version}  # noqa: RUF012
