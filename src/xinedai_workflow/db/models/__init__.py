@@ -1,7 +1,10 @@
 """All tables. Import this package to register every model with `Base.metadata`."""
 
 from .access_log import PersonalDataRead
+from .agencies import Agency, Commission, Placement
+from .bureau import BureauCorrection, BureauReport
 from .cases import BufferedMessage, Case, HumanTask, MessageSubscription, Timer
+from .complaints import Complaint, ContactFact
 from .contacts import BlockedContact, RecordedContact
 from .definitions import Deployment, ProcessVersion, ProcessVersionFile, StoredFile
 from .history import HistoryEntry
@@ -9,9 +12,15 @@ from .idempotency import IdempotencyKey
 from .outbox import OutboxMessage
 
 __all__ = [
+    "Agency",
     "BlockedContact",
     "BufferedMessage",
+    "BureauCorrection",
+    "BureauReport",
     "Case",
+    "Commission",
+    "Complaint",
+    "ContactFact",
     "Deployment",
     "HistoryEntry",
     "HumanTask",
@@ -19,6 +28,7 @@ __all__ = [
     "MessageSubscription",
     "OutboxMessage",
     "PersonalDataRead",
+    "Placement",
     "ProcessVersion",
     "ProcessVersionFile",
     "RecordedContact",
