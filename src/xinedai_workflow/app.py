@@ -13,14 +13,17 @@ from fastapi.responses import JSONResponse, Response
 from sqlalchemy import text
 
 from . import __version__
+from .agencies.router import router as agencies_router
 from .api.deps import ServicesDep, require
 from .api.errors import ERROR_RESPONSES, install_error_handlers
 from .api.limits import BodySizeLimit, RejectNulCharacters
 from .api.metrics import CONTENT_TYPE, Metrics
 from .auth.middleware import BearerAuthentication
 from .auth.principal import Principal
+from .bureau.router import router as bureau_router
 from .cases.router import router as cases_router
 from .clock import Clock
+from .complaints.router import router as complaints_router
 from .compliance.router import router as compliance_router
 from .container import Services, build_services
 from .definitions.router import router as definitions_router
@@ -32,6 +35,7 @@ from .tasks.router import router as tasks_router
 from .worker.runner import Worker
 
 log = logging.getLogger("xinedai_workflow")
+PUBLIC_AGENCIES = "/api/v1/agencies/public"  # the partner-agency list is public (CBA guideline)
 
 DESCRIPTION = """Workflow engine for the staged handling of overdue 薪e贷 loans.
 
@@ -79,7 +83,14 @@ def create_app(
     )
     app.state.services = services
     install_error_handlers(app)
-    public = ("/health", app.docs_url, app.swagger_ui_oauth2_redirect_url, app.redoc_url, app.openapi_url)
+    public = (
+        "/health",
+        PUBLIC_AGENCIES,
+        app.docs_url,
+        app.swagger_ui_oauth2_redirect_url,
+        app.redoc_url,
+        app.openapi_url,
+    )
     app.add_middleware(BearerAuthentication, verifier=services.verifier, public_paths=public)
     metrics.install(app)
     app.add_middleware(RejectNulCharacters)  # inside the size limit: it reads bounded bodies only
@@ -119,6 +130,9 @@ def create_app(
     app.include_router(audit_router)
     app.include_router(reports_router)
     app.include_router(compliance_router)
+    app.include_router(agencies_router)
+    app.include_router(complaints_router)
+    app.include_router(bureau_router)
     return app
 
 

@@ -22,7 +22,9 @@ from ..engine.xmlsafe import parse_untrusted_xml
 
 BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
 # Service-task operations that contact a person (their outbox channel is a contact channel).
-CONTACT_OPERATIONS = frozenset({"send_sms", "send_email", "send_registered_mail", "place_automated_call"})
+CONTACT_OPERATIONS = frozenset(
+    {"send_sms", "send_email", "send_registered_mail", "place_automated_call", "send_credit_report_notice"}
+)
 _B = f"{{{BPMN_NS}}}"
 
 

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from collections.abc import Callable, Sequence
+from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -25,6 +26,10 @@ from .schemas import MessageIn, OverdueEvent, PaymentEvent
 BATCH_CHUNK = 250
 
 
+# (session, case, event_id, amount, paid_at): runs inside the payment's unit of work
+PaymentHook = Callable[[Session, Case, str, str, datetime], None]
+
+
 def overdue_variables(event: OverdueEvent) -> dict[str, Any]:
     """The case variables an overdue event starts (or updates) a case with."""
     data = event.model_dump(mode="json")
@@ -44,7 +49,9 @@ class EventService:
         clock: Clock,
         default_process_key: str,
         buffer_ttl_seconds: int,
+        payment_hooks: Sequence[PaymentHook] = (),
     ) -> None:
+        self.payment_hooks = tuple(payment_hooks)  # e.g. agency commission, in the same transaction
         self.db = db
         self.registry = registry
         self.runtime = runtime
@@ -206,6 +213,8 @@ class EventService:
             event.event_id,
             self.buffer_ttl,
         )
+        for hook in self.payment_hooks:
+            hook(session, case, event.event_id, event.amount, event.paid_at)
         answer = Answer(202, {"case_id": str(case.id)})
         remember(session, "payment", event.event_id, body, answer, case.id, now)
         return answer

@@ -53,6 +53,8 @@ class Worker:
             runtime=services.runtime,
         )
         self.purge_interval = timedelta(seconds=settings.retention_purge_interval_seconds)
+        self.housekeeping_interval = timedelta(seconds=settings.housekeeping_interval_seconds)
+        self._next_housekeeping: datetime | None = None
         self._next_purge: datetime | None = None
 
     def fire_due_timers(self) -> int:
@@ -104,9 +106,17 @@ class Worker:
         self._next_purge = now + self.purge_interval
         return self.services.compliance.retention.run().cases
 
+    def housekeeping_if_due(self) -> int:
+        """Agency recalls at contract end and due credit-bureau reports, every interval."""
+        now = self.services.clock.now()
+        if self._next_housekeeping is not None and now < self._next_housekeeping:
+            return 0
+        self._next_housekeeping = now + self.housekeeping_interval
+        return sum(job() for job in self.services.housekeeping)
+
     def run_once(self) -> int:
         """One round of work; returns how many things were done."""
-        return self.fire_due_timers() + self.drain_outbox() + self.purge_if_due()
+        return self.fire_due_timers() + self.drain_outbox() + self.purge_if_due() + self.housekeeping_if_due()
 
     def run_forever(self, stop: threading.Event) -> None:
         poll = self.services.settings.worker_poll_seconds
