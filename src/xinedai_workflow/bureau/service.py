@@ -17,7 +17,7 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from ..cases.views import amounts_owed
@@ -36,6 +36,8 @@ NOTICE_OPERATION = "send_credit_report_notice"
 ACTOR = "system:bureau"
 RETENTION_YEARS = 5  # 征信业管理条例 art. 16
 ENDING_OUTCOMES = frozenset({"cured", "settled"})
+# stages after collection ended (paid, settled, written off): no longer a default to report
+COLLECTION_OVER = ("review", "closed")
 CORRECTABLE = ("overdue_amount", "days_past_due", "default_date")
 FEN = Decimal("0.01")
 
@@ -107,6 +109,7 @@ class BureauService:
                     OutboxMessage.operation == NOTICE_OPERATION,
                     OutboxMessage.status == "sent",
                     Case.status == "active",
+                    or_(Case.stage.is_(None), Case.stage.not_in(COLLECTION_OVER)),
                     BureauReport.id.is_(None),
                 )
                 .order_by(OutboxMessage.sent_at)
@@ -114,7 +117,7 @@ class BureauService:
             ended = session.scalars(
                 select(BureauReport.id)
                 .join(Case, Case.id == BureauReport.case_id)
-                .where(BureauReport.default_ended_on.is_(None), Case.status == "completed")
+                .where(BureauReport.default_ended_on.is_(None), Case.outcome.in_(ENDING_OUTCOMES))
             ).all()
         done = 0
         days: set[date] = set()
@@ -142,7 +145,7 @@ class BureauService:
         if notice is None or notice.status != "sent" or notice.sent_at is None:
             return None
         case = session.get(Case, notice.case_id)
-        if case is None or case.status != "active":
+        if case is None or case.status != "active" or case.stage in COLLECTION_OVER:
             return None
         if session.scalar(select(BureauReport.id).where(BureauReport.case_id == case.id)) is not None:
             return None
