@@ -6,7 +6,7 @@ import uuid
 from datetime import date, datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
 
 from ..api_types import Identifier, JsonObject, Rate, ShortText
 
@@ -14,6 +14,15 @@ AgencyId = Annotated[str, StringConstraints(min_length=1, max_length=64, pattern
 HumanChannelName = Literal["call", "visit", "sms", "email", "letter"]
 BorrowerField = Literal["name", "phone", "email", "address", "id"]
 RecallReason = Literal["complaint", "contract_end", "request"]
+
+
+def _plausible(value: date) -> date:
+    if not date(2000, 1, 1) <= value <= date(2999, 12, 31):
+        raise ValueError("must lie between 2000-01-01 and 2999-12-31")
+    return value
+
+
+ContractDate = Annotated[date, AfterValidator(_plausible)]
 
 
 class AgencyIn(BaseModel):
@@ -27,8 +36,8 @@ class AgencyIn(BaseModel):
         description="What the agency is engaged for (published on the public list)."
     )
     contract_ref: Annotated[str, StringConstraints(min_length=1, max_length=200)]
-    contract_start: date
-    contract_end: date
+    contract_start: ContractDate
+    contract_end: ContractDate
     commission_rate: Rate = Field(description='Share of each payment, e.g. "0.1200" = 12%.')
     allowed_channels: list[HumanChannelName] = Field(min_length=1, max_length=5)
     personal_data_fields: list[BorrowerField] = Field(
@@ -40,7 +49,7 @@ class AgencyIn(BaseModel):
         description="The contact policy the agency follows: must be the bank's own policy in force."
     )
     impact_assessment_ref: Annotated[str, StringConstraints(min_length=1, max_length=200)]
-    last_evaluated_on: date | None = None
+    last_evaluated_on: ContractDate | None = None
 
 
 class AgencyView(BaseModel):

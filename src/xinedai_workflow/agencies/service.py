@@ -35,7 +35,7 @@ from ..db.session import Database
 from ..domain.contact_model import Action, Channel, ContactDecision, Rule, Target
 from ..domain.local_time import zone
 from ..domain.masking import mask_personal_data
-from ..errors import Conflict, Forbidden, Invalid, NotFound
+from ..errors import Conflict, Invalid, NotFound
 from ..history.access_log import AccessLog
 from ..history.service import NewEntry, append
 from ..ids import uuid7
@@ -47,6 +47,8 @@ RATE_PLACES = Decimal("0.0001")
 # GB/T 45251-2025: outside agencies are evaluated at least yearly and before their contract ends.
 EVALUATION_INTERVAL = timedelta(days=365)
 EVALUATION_BEFORE_END = timedelta(days=60)
+MIN_DAY, MAX_DAY = date(2000, 1, 1), date(2999, 12, 31)
+MAX_SCORECARD_DAYS = 730
 _FIGURES = ("overdue_principal", "overdue_interest", "days_past_due", "due_date", "product")
 
 
@@ -297,10 +299,8 @@ class AgencyService:
     def _placed_case(
         self, session: Session, principal: Principal, case_id: uuid.UUID
     ) -> tuple[Case, Placement, Agency]:
-        if principal.agency is None:
-            raise Forbidden(
-                "only an agency collector's token (claim agency) reaches agency cases", code="no_agency"
-            )
+        if principal.agency is None:  # e.g. an admin: no agency's cases are theirs
+            raise NotFound(f"case {case_id} not found")
         placement = repo.active_placement(session, case_id)
         agency = session.get(Agency, principal.agency)
         today = self._today(session)
@@ -366,10 +366,8 @@ class AgencyService:
             session.flush()
 
     def agency_cases(self, principal: Principal) -> dict[str, Any]:
-        if principal.agency is None:
-            raise Forbidden(
-                "only an agency collector's token (claim agency) reaches agency cases", code="no_agency"
-            )
+        if principal.agency is None:  # e.g. an admin: no agency's cases are theirs
+            return {"items": []}
         with self.db.write() as session:  # the reads are logged
             items = []
             for placement in repo.placements_of(session, principal.agency, active_only=True):
@@ -505,6 +503,12 @@ class AgencyService:
             today = self._today(session)
             last = last or today
             first = first or last - timedelta(days=364)
+            if not (first >= MIN_DAY and last <= MAX_DAY) or (last - first).days > MAX_SCORECARD_DAYS:
+                raise Invalid(
+                    f"the period must lie within {MIN_DAY.year}-{MAX_DAY.year} and span at most "
+                    f"{MAX_SCORECARD_DAYS + 1} days",
+                    details=[{"field": "from", "message": "period out of range"}],
+                )
             if first > last:
                 raise Invalid(
                     "'from' must not be after 'to'", details=[{"field": "from", "message": "after 'to'"}]

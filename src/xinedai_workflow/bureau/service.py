@@ -40,6 +40,8 @@ ENDING_OUTCOMES = frozenset({"cured", "settled"})
 COLLECTION_OVER = ("review", "closed")
 CORRECTABLE = ("overdue_amount", "days_past_due", "default_date")
 FEN = Decimal("0.01")
+MAX_AMOUNT = Decimal("1000000000000")  # fits Numeric(18, 2)
+MAX_DPD = 100_000
 
 
 def five_years_after(day: date) -> date:
@@ -222,7 +224,7 @@ class BureauService:
             report = self._get(session, report_id)
             if report.default_ended_on is not None:
                 raise Conflict("the default's end is already recorded", code="default_already_ended")
-            if ended_on < report.default_date:
+            if ended_on < report.default_date or ended_on.year > 2999:
                 raise Invalid(
                     "the default cannot end before it began",
                     details=[{"field": "ended_on", "message": "before default_date"}],
@@ -331,15 +333,22 @@ def _parse(field: str, value: Any) -> Any:
     try:
         if field == "overdue_amount":
             amount = Decimal(str(value))
-            if amount < 0 or amount != amount.quantize(FEN) or isinstance(value, float):
+            if (
+                not Decimal(0) <= amount < MAX_AMOUNT
+                or amount != amount.quantize(FEN)
+                or isinstance(value, int)
+            ):
                 raise Invalid(
                     "an amount is a non-negative decimal string with at most 2 places", details=problem
                 )
             return amount
         if field == "days_past_due":
-            if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+            if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= MAX_DPD:
                 raise Invalid("days_past_due is a non-negative integer", details=problem)
             return value
-        return date.fromisoformat(str(value))
+        day = date.fromisoformat(str(value))
+        if not 2000 <= day.year <= 2999:
+            raise Invalid("a default date lies between the years 2000 and 2999", details=problem)
+        return day
     except (InvalidOperation, ValueError) as err:
         raise Invalid(f"not a valid {field}", details=problem) from err

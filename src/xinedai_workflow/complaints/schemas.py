@@ -5,11 +5,17 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
 
 from ..api_types import Identifier, LongKey, ShortText
 
 Resolution = Literal["upheld", "partly_upheld", "rejected", "withdrawn"]
+
+
+def _plausible(value: datetime) -> datetime:
+    if not 2000 <= value.year <= 2999:
+        raise ValueError("must lie between the years 2000 and 2999")
+    return value
 
 
 class ComplaintEvent(BaseModel):
@@ -19,7 +25,7 @@ class ComplaintEvent(BaseModel):
 
     event_id: LongKey
     loan_id: Identifier
-    received_at: AwareDatetime
+    received_at: Annotated[AwareDatetime, AfterValidator(_plausible)]
     category: Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=r"^[a-z0-9_]+$")] = Field(
         default="collection_conduct", examples=["collection_conduct", "harassment", "third_party_disclosure"]
     )
