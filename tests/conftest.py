@@ -107,6 +107,7 @@ def settings(database_url: str, tmp_path: Path) -> Settings:
         jwt_secret=TEST_SECRET,
         worker_enabled=False,
         outbox_sink_dir=tmp_path / "outbox",
+        bureau_export_dir=tmp_path / "bureau",
         processes_dir=PROCESSES,
         default_process_key="t_collect",
         script_time_limit_seconds=0.5,

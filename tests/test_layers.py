@@ -17,7 +17,23 @@ LAYERS: list[tuple[str, frozenset[str]]] = [
     ("entry points", frozenset({"app", "cli", "bootstrap", "__main__"})),
     ("simulation", frozenset({"simulation"})),  # runs whole service graphs on scratch databases
     ("worker", frozenset({"worker"})),
-    ("features", frozenset({"events", "tasks", "cases", "compliance", "reports", "migration", "batches"})),
+    (
+        "features",
+        frozenset(
+            {
+                "events",
+                "tasks",
+                "cases",
+                "compliance",
+                "reports",
+                "migration",
+                "batches",
+                "agencies",
+                "complaints",
+                "bureau",
+            }
+        ),
+    ),
     ("case step", frozenset({"runtime"})),
     ("records", frozenset({"definitions", "history"})),
     ("web plumbing", frozenset({"api", "auth"})),

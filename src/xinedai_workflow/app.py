@@ -13,6 +13,7 @@ from fastapi.responses import JSONResponse, Response
 from sqlalchemy import text
 
 from . import __version__
+from .agencies.router import router as agencies_router
 from .api.deps import require
 from .api.docs import install_docs
 from .api.docs import public_paths as docs_public_paths
@@ -23,8 +24,10 @@ from .auth.middleware import BearerAuthentication
 from .auth.principal import Principal
 from .batches.router import router as batches_router
 from .bootstrap import Services, build_services, build_worker
+from .bureau.router import router as bureau_router
 from .cases.router import router as cases_router
 from .clock import Clock
+from .complaints.router import router as complaints_router
 from .compliance.router import router as compliance_router
 from .definitions.router import router as definitions_router
 from .events.router import router as events_router
@@ -36,6 +39,7 @@ from .simulation.router import router as simulations_router
 from .tasks.router import router as tasks_router
 
 log = logging.getLogger("xinedai_workflow")
+PUBLIC_AGENCIES = "/api/v1/agencies/public"  # the partner-agency list is public (CBA guideline)
 
 DESCRIPTION = """Workflow engine for the staged handling of overdue 薪e贷 loans.
 
@@ -86,7 +90,7 @@ def create_app(
     app.state.providers = services.providers()
     install_error_handlers(app)
     install_docs(app)
-    public = ("/health", app.openapi_url, *docs_public_paths())
+    public = ("/health", PUBLIC_AGENCIES, app.openapi_url, *docs_public_paths())
     app.add_middleware(BearerAuthentication, verifier=services.verifier, public_paths=public)
     metrics.install(app)
     app.add_middleware(RejectNulCharacters)  # inside the size limit: it reads bounded bodies only
@@ -127,6 +131,9 @@ def create_app(
     app.include_router(migration_router)
     app.include_router(batches_router)
     app.include_router(simulations_router)
+    app.include_router(agencies_router)
+    app.include_router(complaints_router)
+    app.include_router(bureau_router)
     return app
 
 

@@ -3,21 +3,30 @@ routers get their service through `api.deps.provided`, the worker gets its `Work
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import timedelta
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from typing import Any
 
+from sqlalchemy.orm import Session
+
+from .agencies.service import AgencyService
+from .auth.principal import Principal
 from .auth.tokens import TokenVerifier
 from .batches.operations import BatchOperations
 from .batches.runner import BatchRunner
 from .batches.service import BatchService
+from .bureau.export import DailyFileExporter
+from .bureau.service import BureauService
 from .cases.service import CaseService
 from .channels.base import Channel
 from .channels.operations import OPERATION_CHANNELS
 from .clock import Clock, SystemClock
+from .complaints.service import ComplaintService
 from .compliance.service import ComplianceService, build_compliance
+from .db.models import Case, HumanTask
 from .db.session import Database
-from .db.unit_of_work import UnitOfWork
+from .db.unit_of_work import Refusal, UnitOfWork
 from .definitions.registry import DefinitionRegistry
 from .definitions.service import DefinitionService
 from .domain.strategy import parse_split
@@ -32,7 +41,7 @@ from .runtime.script_helpers import HELPER_NAMES, SCRIPT_HELPERS, version_helper
 from .settings import Settings
 from .simulation.jobs import SimulationJobs
 from .simulation.service import SimulationService
-from .tasks.service import TaskService
+from .tasks.service import ContactGuard, TaskService
 from .worker.runner import Worker, WorkerParts
 
 
@@ -59,6 +68,11 @@ class Services:
     batches: BatchService
     simulations: SimulationService
     simulation_jobs: SimulationJobs
+    agencies: AgencyService
+    complaints: ComplaintService
+    bureau: BureauService
+    # jobs a worker runs every `housekeeping_interval_seconds` (each returns how much it did)
+    housekeeping: list[Callable[[], int]] = field(default_factory=list)
 
     def providers(self) -> dict[type[Any], object]:
         """What `api.deps.provided` hands the routers, by type."""
@@ -75,6 +89,9 @@ class Services:
             self.migration,
             self.batches,
             self.simulations,
+            self.agencies,
+            self.complaints,
+            self.bureau,
         )
         return {type(part): part for part in parts}
 
@@ -94,7 +111,28 @@ class Services:
                 lease=timedelta(seconds=self.settings.worker_lease_seconds),
             ),
             background=(self.simulation_jobs,),
+            housekeeping=tuple(self.housekeeping),
         )
+
+
+def completion_hooks(*hooks: ContactGuard) -> ContactGuard:
+    """The tasks service's one completion hook, running each in turn until one refuses."""
+
+    def run(
+        session: Session,
+        principal: Principal,
+        case: Case,
+        task: HumanTask,
+        data: Mapping[str, Any],
+        now: datetime,
+    ) -> Refusal | None:
+        for hook in hooks:
+            refused = hook(session, principal, case, task, dict(data), now)
+            if refused is not None:
+                return refused
+        return None
+
+    return run
 
 
 def build_services(settings: Settings, clock: Clock | None = None, db: Database | None = None) -> Services:
@@ -114,6 +152,11 @@ def build_services(settings: Settings, clock: Clock | None = None, db: Database 
     checker = SpecChecker(HELPER_NAMES, OPERATION_CHANNELS)
     compliance = build_compliance(settings, uow, clock, registry)
     definitions = DefinitionService(uow, registry, checker, clock, asset_checks=[compliance.asset_check])
+    access_log = AccessLog(db, clock)
+    agencies = AgencyService(db, clock, compliance.guard, access_log)
+    complaints = ComplaintService(db, clock, runtime, registry, compliance.policies, agencies)
+    exporter = DailyFileExporter(settings.bureau_export_dir, settings.bureau_export_format)
+    bureau = BureauService(db, clock, compliance.policies, exporter)
     events = EventService(
         uow,
         registry,
@@ -123,8 +166,8 @@ def build_services(settings: Settings, clock: Clock | None = None, db: Database 
         settings.message_buffer_ttl_seconds,
         max_batch_events=settings.batch_max_events,
         strategy=parse_split(settings.strategy_split) if settings.strategy_split else None,
+        payment_hooks=[agencies.on_payment],
     )
-    access_log = AccessLog(db, clock)
     cases = CaseService(uow, registry, runtime, clock, on_personal_data_read=access_log.hook("case_view"))
     tasks = TaskService(
         uow,
@@ -134,7 +177,7 @@ def build_services(settings: Settings, clock: Clock | None = None, db: Database 
         clock,
         access_log=access_log,
         reserved_names=HELPER_NAMES,
-        contact_guard=compliance.guard.check_task_completion,
+        contact_guard=completion_hooks(compliance.guard.check_task_completion, complaints.on_task_completion),
     )
     return Services(
         settings=settings,
@@ -161,6 +204,10 @@ def build_services(settings: Settings, clock: Clock | None = None, db: Database 
             settings.processes_dir / "simulation" / "default_model.yaml",
         ),
         simulation_jobs=SimulationJobs(uow, clock, settings.processes_dir, build_services),
+        agencies=agencies,
+        complaints=complaints,
+        bureau=bureau,
+        housekeeping=[agencies.recall_expired, bureau.run],
     )
 
 

@@ -61,7 +61,7 @@ def cmd_deploy(settings: Settings, args: argparse.Namespace) -> int:
 
 def cmd_token(settings: Settings, args: argparse.Namespace) -> int:
     try:
-        print(mint_token(settings, args.sub, args.role, args.group, args.ttl))
+        print(mint_token(settings, args.sub, args.role, args.group, args.ttl, agency=args.agency))
     except ValueError as err:
         print(f"xinedai-workflow token: {err}", file=sys.stderr)
         return 2
@@ -223,6 +223,7 @@ def build_parser() -> argparse.ArgumentParser:
     token.add_argument("--sub", required=True)
     token.add_argument("--role", action="append", required=True, choices=ROLES)
     token.add_argument("--group", action="append", default=[])
+    token.add_argument("--agency", default=None, help="the agency id (claim `agency`; agency_collector)")
     token.add_argument(
         "--ttl", type=int, default=None, help="seconds (default: XINEDAI_JWT_DEFAULT_TTL_SECONDS)"
     )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -71,6 +72,18 @@ class Settings(BaseSettings):
         default=3600,
         ge=1,
         description="How often a worker purges contact records past the policy's retention period.",
+    )
+    bureau_export_dir: Path = Field(
+        default=Path("var/bureau"),
+        description="Where the credit-bureau export adapter writes its daily files.",
+    )
+    bureau_export_format: Literal["jsonl", "csv"] = Field(
+        default="jsonl", description="Layout of the daily credit-bureau file (JSON Lines or CSV)."
+    )
+    housekeeping_interval_seconds: int = Field(
+        default=60,
+        ge=1,
+        description="How often a worker runs the agency recalls and the credit-bureau reports.",
     )
 
     @field_validator("strategy_split")

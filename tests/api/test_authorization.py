@@ -25,9 +25,16 @@ from xinedai_workflow.bootstrap import build_services
 from xinedai_workflow.clock import ManualClock
 from xinedai_workflow.settings import Settings
 
-PUBLIC = {("GET", "/health"), ("GET", "/openapi.json"), ("GET", "/docs"), ("GET", "/redoc")}
+PUBLIC = {
+    ("GET", "/health"),
+    ("GET", "/openapi.json"),
+    ("GET", "/docs"),
+    ("GET", "/redoc"),
+    ("GET", "/api/v1/agencies/public"),  # the partner-agency list is published (issue 20)
+}
 READ_CASES = {"system", "collector", "legal", "mediator", "supervisor", "compliance", "auditor"}
 WORKERS = {"collector", "legal", "mediator", "supervisor"}
+AGENCY_READERS = {"compliance", "auditor", "supervisor"}
 # The contract's role table (../shared/docs/api.md), per route. `admin` may do everything.
 ROLE_TABLE: dict[tuple[str, str], set[str]] = {
     ("GET", "/metrics"): {"system", "auditor"},
@@ -69,6 +76,29 @@ ROLE_TABLE: dict[tuple[str, str], set[str]] = {
     ("POST", "/api/v1/simulations"): {"compliance"},
     ("GET", "/api/v1/simulations/{simulation_id}"): {"compliance", "auditor"},
     ("POST", "/api/v1/simulations/{simulation_id}/cancel"): {"compliance"},
+    # agencies, complaints, credit bureau, contact facts (issue 20)
+    ("POST", "/api/v1/cases/{case_id}/contact-facts"): {"system"} | WORKERS,
+    ("GET", "/api/v1/cases/{case_id}/contact-facts"): {"system", "compliance", "auditor"} | WORKERS,
+    ("POST", "/api/v1/agencies"): {"compliance"},
+    ("GET", "/api/v1/agencies"): AGENCY_READERS,
+    ("GET", "/api/v1/agencies/{agency_id}"): AGENCY_READERS,
+    ("POST", "/api/v1/agencies/{agency_id}/placements"): {"supervisor"},
+    ("GET", "/api/v1/agencies/{agency_id}/placements"): AGENCY_READERS,
+    ("POST", "/api/v1/placements/{placement_id}/recall"): {"supervisor"},
+    ("GET", "/api/v1/agencies/{agency_id}/statements/{day}"): AGENCY_READERS,
+    ("GET", "/api/v1/agencies/{agency_id}/scorecard"): AGENCY_READERS,
+    ("GET", "/api/v1/agency/cases"): {"agency_collector"},
+    ("GET", "/api/v1/agency/cases/{case_id}"): {"agency_collector"},
+    ("POST", "/api/v1/agency/cases/{case_id}/contacts"): {"agency_collector"},
+    ("GET", "/api/v1/agency/cases/{case_id}/contact-check"): {"agency_collector"},
+    ("POST", "/api/v1/events/complaint"): {"system"},
+    ("GET", "/api/v1/complaints"): {"supervisor", "compliance", "auditor"},
+    ("POST", "/api/v1/complaints/{complaint_id}/resolve"): {"supervisor"},
+    ("GET", "/api/v1/bureau/reports"): {"compliance", "auditor"},
+    ("GET", "/api/v1/bureau/reports/{report_id}"): {"compliance", "auditor"},
+    ("POST", "/api/v1/bureau/reports/{report_id}/corrections"): {"compliance"},
+    ("POST", "/api/v1/bureau/reports/{report_id}/default-ended"): {"system", "compliance"},
+    ("GET", "/api/v1/bureau/exports/{day}"): {"compliance"},
 }
 PATH_VALUES = {"key": "t_collect", "version": "1", "name": "t_collect.bpmn"}
 
@@ -162,7 +192,8 @@ def route_client(route_settings: Settings) -> Iterator[TestClient]:
 
 
 def _header(settings: Settings, role: str) -> dict[str, str]:
-    token = mint_token(settings, f"{role}-user", [role], ["collectors", "legal"])
+    agency = "AG-TEST" if role == "agency_collector" else None
+    token = mint_token(settings, f"{role}-user", [role], ["collectors", "legal"], agency=agency)
     return {"Authorization": f"Bearer {token}"}
 
 

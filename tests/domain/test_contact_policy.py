@@ -330,7 +330,13 @@ def test_repository_policy_file_is_valid_and_matches_code_defaults() -> None:
         f.name for f in fields(ContactPolicy) if getattr(builtin, f.name) != getattr(bundle.contact, f.name)
     }
     assert differing <= {"policy_version"}
-    assert {e.id for e in bundle.lint.required} == {"bank_identity", "amount_owed", "how_to_pay", "options"}
+    assert {e.id for e in bundle.lint.required} == {
+        "bank_identity",
+        "collector_identity",
+        "amount_owed",
+        "how_to_pay",
+        "options",
+    }
     assert is_policy_file("processes/contact_policy.yaml") and not is_policy_file("x.bpmn")
 
 
@@ -403,3 +409,60 @@ def test_json_policy_file_accepted(tmp_path: Path) -> None:
     with pytest.raises(PolicyFileError) as info:
         load_policy(path)
     assert info.value.problems[0].line == _line_of(path.read_text(), '"max_connected_calls"')
+
+
+# -- 2025-2026 rules: unanswered attempts per number, emergency-contact conditions, complaints ----
+
+_NOON = datetime(2026, 3, 2, 4, 0, tzinfo=UTC)  # 12:00 in Shanghai
+
+
+def _unanswered(n: int, number: str | None) -> list[ContactRecord]:
+    return [
+        ContactRecord(Channel.CALL, _NOON - timedelta(minutes=10 * (i + 1)), connected=False, number=number)
+        for i in range(n)
+    ]
+
+
+def test_sixth_unanswered_attempt_to_a_number_is_the_last_of_the_day() -> None:
+    policy = ContactPolicy()
+    assert policy.max_unanswered_attempts_per_number == 6
+    call = ContactAttempt(Channel.CALL, ContactKind.HUMAN_RECORDED, _NOON, number="line-a")
+    state = BorrowerContactState(timezone="Asia/Shanghai")
+    assert evaluate(policy, call, _unanswered(5, "line-a"), state).allowed
+    refused = evaluate(policy, call, _unanswered(6, "line-a"), state)
+    assert refused.action is Action.REFUSE and refused.rule is Rule.UNANSWERED_ATTEMPTS_PER_NUMBER
+    # the next local day, once the quiet hours end (08:00 Shanghai)
+    assert refused.next_allowed_at == datetime(2026, 3, 3, 0, 0, tzinfo=UTC)
+    # another number of the same borrower is still allowed; a robot call to line-a is not
+    assert evaluate(policy, replace(call, number="line-b"), _unanswered(6, "line-a"), state).allowed
+    robot = ContactAttempt(Channel.AUTOMATED_CALL, ContactKind.OUTBOUND_AUTOMATED, _NOON, number="line-a")
+    assert evaluate(policy, robot, _unanswered(6, "line-a"), state).action is Action.DEFER
+
+
+def test_emergency_contact_needs_a_recorded_reason_and_a_refusal_holds() -> None:
+    policy = ContactPolicy()
+    call = ContactAttempt(
+        Channel.CALL, ContactKind.HUMAN_RECORDED, _NOON, target=Target.EMERGENCY_CONTACT, target_id="ec-1"
+    )
+    assert evaluate(policy, call, [], BorrowerContactState()).rule is Rule.THIRD_PARTY
+    for state in (
+        BorrowerContactState(unreachable=True),
+        BorrowerContactState(deceased=True),
+        BorrowerContactState(incapacitated=True),
+    ):
+        assert evaluate(policy, call, [], state).allowed
+    refused = BorrowerContactState(deceased=True, refused_emergency_contacts=frozenset({"ec-1"}))
+    decision = evaluate(policy, call, [], refused)
+    assert decision.rule is Rule.THIRD_PARTY and "refused" in decision.reason
+    assert evaluate(policy, replace(call, target_id="ec-2"), [], refused).allowed
+
+
+def test_an_open_complaint_pauses_collection_but_not_exempted_service_messages() -> None:
+    sms = ContactAttempt(Channel.SMS, ContactKind.OUTBOUND_AUTOMATED, _NOON)
+    state = BorrowerContactState(complaint_open=True)
+    decision = evaluate(ContactPolicy(), sms, [], state)
+    assert decision.action is Action.DROP and decision.rule is Rule.COMPLAINT_OPEN
+    service = replace(sms, purpose=Purpose.SERVICE)
+    assert not evaluate(ContactPolicy(), service, [], state).allowed
+    exempt = ContactPolicy(service_exempt_from=frozenset({Rule.PLAN_KEPT, Rule.COMPLAINT_OPEN}))
+    assert evaluate(exempt, service, [], state).allowed

@@ -1,6 +1,8 @@
 """Property tests: whatever a diagram asks for, no borrower is contacted in quiet hours, beyond the
-daily caps or the rolling window, during a pause, on an opted-out channel or through a third
-party against the rules; and every deferral lands on the earliest moment every rule allows.
+daily caps (the unanswered attempts per number included) or the rolling window, during a pause
+(plan, dispute, complaint), on an opted-out channel or through a third party against the rules
+(an emergency contact only when the borrower is unreachable, deceased or incapacitated, and
+never one who refused); and every deferral lands on the earliest moment every rule allows.
 
 The checks below re-derive each limit from the final history with their own arithmetic, not
 with the code under test.
@@ -95,10 +97,14 @@ def policies(draw: st.DrawFn) -> ContactPolicy:
         max_connected_calls_per_day=draw(st.integers(1, 4)),
         max_call_attempts_per_day=draw(st.one_of(st.none(), st.integers(1, 6))),
         max_contacts_per_day=draw(st.one_of(st.none(), st.integers(1, 8))),
+        max_unanswered_attempts_per_number=draw(st.one_of(st.none(), st.integers(1, 6))),
         max_attempts_in_window=draw(st.one_of(st.none(), st.integers(1, 7))),
         attempts_window_days=draw(st.integers(1, 7)),
         quiet_days_after_conversation=draw(st.one_of(st.none(), st.integers(1, 3))),
         actions=actions,
+        service_exempt_from=draw(
+            st.sampled_from([frozenset({Rule.PLAN_KEPT}), frozenset({Rule.PLAN_KEPT, Rule.COMPLAINT_OPEN})])
+        ),
         defer_limit_hours=draw(st.sampled_from([24, 72, 200])),
     )
 
@@ -110,7 +116,11 @@ def borrowers(draw: st.DrawFn) -> BorrowerContactState:
         opt_outs=draw(st.frozensets(st.sampled_from(["sms", "email", "call", "all"]), max_size=1)),
         plan_kept=draw(st.integers(0, 4)) == 0,
         dispute_open=draw(st.integers(0, 5)) == 0,
-        unreachable=draw(st.booleans()),
+        unreachable=draw(st.integers(0, 2)) == 0,
+        deceased=draw(st.integers(0, 5)) == 0,
+        incapacitated=draw(st.integers(0, 5)) == 0,
+        refused_emergency_contacts=draw(st.frozensets(st.sampled_from(["ec-1", "ec-2"]), max_size=1)),
+        complaint_open=draw(st.integers(0, 5)) == 0,
     )
 
 
@@ -137,6 +147,7 @@ def planned(draw: st.DrawFn, anchor: datetime, span_hours: int, n_borrowers: int
         discloses_debt=target is Target.EMERGENCY_CONTACT and draw(st.integers(0, 3)) == 0,
         purpose=draw(st.sampled_from([Purpose.COLLECTION] * 4 + [Purpose.SERVICE])),
         target_id=draw(st.sampled_from(["ec-1", "ec-2"])) if target is Target.EMERGENCY_CONTACT else None,
+        number=draw(st.sampled_from([None, "line-a", "line-b"])) if channel in CALL_CHANNELS else None,
     )
     connected = draw(st.sampled_from([True, True, False, None]))
     conversation = connected is True and channel in (*CALL_CHANNELS, Channel.VISIT) and draw(st.booleans())
@@ -195,6 +206,7 @@ def simulate(
                 conversation=item.conversation,
                 target=attempt.target,
                 target_id=attempt.target_id,
+                number=attempt.number,
             )
             done[item.borrower].append((record, replace(item, attempt=attempt)))
             continue
@@ -232,6 +244,14 @@ def assert_limits_hold(
     if policy.max_contacts_per_day is not None:
         contacts = Counter(r.at.astimezone(tz).date() for r in records if r.connected is not False)
         assert max(contacts.values(), default=0) <= policy.max_contacts_per_day
+    if policy.max_unanswered_attempts_per_number is not None:
+        # a line is the dialled number, else the person called
+        unanswered = Counter(
+            (r.at.astimezone(tz).date(), r.number or f"{r.target.value}:{r.target_id}")
+            for r in records
+            if r.channel in CALL_CHANNELS and r.connected is not True
+        )
+        assert max(unanswered.values(), default=0) <= policy.max_unanswered_attempts_per_number
     if policy.max_attempts_in_window is not None:
         window = timedelta(days=policy.attempts_window_days)
         tried = [r.at for r in records if r.channel in policy.attempts_channels]
@@ -247,13 +267,17 @@ def assert_limits_hold(
     for record, item in log:
         collection = item.attempt.purpose is Purpose.COLLECTION
         assert not (b.dispute_open and policy.pause_while_dispute_open)
+        if b.complaint_open and policy.pause_while_complaint_open:
+            assert not collection and Rule.COMPLAINT_OPEN in policy.service_exempt_from
         if b.plan_kept and policy.pause_while_plan_kept:
             assert not collection and Rule.PLAN_KEPT in policy.service_exempt_from
         voice = "call" if record.channel in CALL_CHANNELS else record.channel.value
         assert not ({"all", record.channel.value, voice} & b.opt_outs)
         if record.target is Target.EMERGENCY_CONTACT:
             assert not item.attempt.discloses_debt
-            assert b.unreachable or not policy.emergency_contact_only_when_unreachable
+            warranted = b.unreachable or b.deceased or b.incapacitated
+            assert warranted or not policy.emergency_contact_only_when_unreachable
+            assert record.target_id not in b.refused_emergency_contacts
             assert record.channel in policy.emergency_contact_channels
 
 

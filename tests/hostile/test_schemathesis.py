@@ -45,6 +45,7 @@ def fuzzed_app(pg_url: str, tmp_path: Path) -> Iterator[tuple[FastAPI, Services]
             worker_enabled=False,
             default_process_key="t_collect",
             outbox_sink_dir=tmp_path / "outbox",
+            bureau_export_dir=tmp_path / "bureau",
         )
     )
     app = create_app(services=services, run_worker=False)

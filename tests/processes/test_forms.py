@@ -70,7 +70,7 @@ def test_call_outcome_values_and_conditional_fields() -> None:
 def test_every_user_task_has_a_form_instructions_and_a_lane() -> None:
     text = (PROCESSES / "xinedai_overdue.bpmn").read_text(encoding="utf-8")
     tasks = re.findall(r"<bpmn:userTask id=\"(\w+)\".*?</bpmn:userTask>", text, re.DOTALL)
-    assert len(tasks) == 12
+    assert len(tasks) == 13
     for block in re.findall(r"<bpmn:userTask .*?</bpmn:userTask>", text, re.DOTALL):
         assert "formJsonSchemaFilename" in block and "instructionsForEndUser" in block
     lanes = "".join(re.findall(r"<bpmn:lane .*?</bpmn:lane>", text, re.DOTALL))

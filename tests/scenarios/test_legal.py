@@ -29,11 +29,15 @@ def _to_legal_review(flow: Flow) -> tuple[str, str, dict[str, Any]]:
     case_id, loan_id = flow.overdue(**LARGE_M3_PLUS)
     case = flow.case(case_id)
     assert case["stage"] == "formal" and case["variables"]["strategy"] == "early_legal_review"
-    assert flow.operations(case_id) == ["send_registered_mail"]
+    # already past DPD 90: the credit-report notice (征信业管理条例 art. 15) is queued at once
+    assert flow.operations(case_id) == ["send_registered_mail", "send_credit_report_notice"]
     flow.run_worker()
     letter = flow.outbox(case_id)[0]
     assert letter.status == "sent" and re.fullmatch(r"EM\d{9}CN", letter.result["reference"])
-    assert flow.confirm_deliveries(case_id, loan_id) == [letter.result["reference"]]
+    notice = flow.outbox(case_id)[1]
+    assert notice.operation == "send_credit_report_notice" and notice.status == "sent"
+    confirmed = flow.confirm_deliveries(case_id, loan_id)
+    assert confirmed == [letter.result["reference"], notice.result["reference"]]
     flow.advance_to_local(16, 10)  # the 15-day reply window has passed
     assert [t["name"] for t in flow.case(case_id)["open_tasks"]] == ["legal_review"]
     return case_id, loan_id, {"letter": letter}

@@ -4,7 +4,20 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-ROLES = ("system", "collector", "legal", "mediator", "supervisor", "compliance", "auditor", "admin")
+ROLES = (
+    "system",
+    "collector",
+    "legal",
+    "mediator",
+    "supervisor",
+    "compliance",
+    "auditor",
+    "admin",
+    "agency_collector",
+)
+# A collector employed by an outside agency: the token's `agency` claim names it, and they see
+# only the cases placed with that agency (agencies/).
+AGENCY_ROLE = "agency_collector"
 WORKER_ROLES = frozenset({"collector", "legal", "mediator", "supervisor"})
 READ_ALL_ROLES = frozenset({"system", "compliance", "auditor", "admin"})
 # may see every task (not only those of their lanes)
@@ -18,6 +31,7 @@ class Principal:
     sub: str
     roles: frozenset[str] = field(default_factory=frozenset)
     groups: frozenset[str] = field(default_factory=frozenset)
+    agency: str | None = None  # the `agency` claim of an agency collector's token
 
     def has(self, *roles: str) -> bool:
         return bool(self.roles.intersection(roles))

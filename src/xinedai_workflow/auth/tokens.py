@@ -21,7 +21,7 @@ import jwt
 from jwt import PyJWK
 
 from ..settings import Settings
-from .principal import ROLES, Principal
+from .principal import AGENCY_ROLE, ROLES, Principal
 
 log = logging.getLogger("xinedai_workflow.auth")
 
@@ -40,8 +40,10 @@ def mint_token(
     roles: Sequence[str],
     groups: Sequence[str] = (),
     ttl_seconds: int | None = None,
+    agency: str | None = None,
 ) -> str:
-    """A token signed with the configured HS256 secret (the embedded default)."""
+    """A token signed with the configured HS256 secret (the embedded default). An
+    `agency_collector` token must name its agency (claim `agency`)."""
     if settings.jwt_algorithm.upper() != "HS256":
         raise ValueError(
             "tokens can only be minted for the embedded HS256 default; "
@@ -52,6 +54,8 @@ def mint_token(
     unknown = [r for r in roles if r not in ROLES]
     if unknown:
         raise ValueError(f"unknown role(s) {unknown}; known: {', '.join(ROLES)}")
+    if AGENCY_ROLE in roles and not agency:
+        raise ValueError(f"a {AGENCY_ROLE} token needs --agency (the agency's id)")
     ttl = ttl_seconds if ttl_seconds is not None else settings.jwt_default_ttl_seconds
     if ttl <= 0:
         raise ValueError("ttl must be positive")
@@ -67,6 +71,8 @@ def mint_token(
         "exp": now + ttl,
         "jti": str(uuid.uuid4()),
     }
+    if agency:
+        claims["agency"] = agency
     return jwt.encode(claims, settings.jwt_secret, algorithm="HS256")
 
 
@@ -204,7 +210,11 @@ class TokenVerifier:
         sub = claims["sub"]
         if not isinstance(sub, str) or not sub or len(sub) > 200:
             raise TokenError("claim 'sub' must be a non-empty string of at most 200 characters")
-        principal = Principal(
-            sub=sub, roles=frozenset(r for r in roles if r in ROLES), groups=frozenset(groups)
-        )
+        agency = claims.get("agency")
+        if agency is not None and (not isinstance(agency, str) or not 0 < len(agency) <= 64):
+            raise TokenError("claim 'agency' must be a string of at most 64 characters")
+        known = frozenset(r for r in roles if r in ROLES)
+        if AGENCY_ROLE in known and agency is None:
+            raise TokenError(f"a token with role {AGENCY_ROLE} must carry the claim 'agency'")
+        principal = Principal(sub=sub, roles=known, groups=frozenset(groups), agency=agency)
         return principal, float(claims["exp"]) + LEEWAY_SECONDS

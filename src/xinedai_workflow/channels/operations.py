@@ -9,6 +9,8 @@ OPERATION_CHANNELS: dict[str, str] = {
     "place_automated_call": "automated_call",
     "report_to_mediator": "mediation_report",
     "notify_legal_consultation": "email",
+    # 征信业管理条例 art. 15: the notice before a default is reported (bureau/ waits for it)
+    "send_credit_report_notice": "sms",
 }
 
 

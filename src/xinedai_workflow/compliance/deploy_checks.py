@@ -4,7 +4,9 @@
 - Every template (`*.j2`) is linted against the template rules of the bundle's policy file or,
   when the bundle has none, of the policy in force: required elements by kind (bank identity,
   amount owed, how to pay, the borrower's options) and prohibited wording (threats, insults,
-  false claims of arrest, disclosure to third parties), each refused with file and line.
+  false claims of arrest, disclosure to third parties), each refused with file and line. The
+  templates that can be a case's first message (found in the diagrams) must also carry the
+  `first_contact` elements: who is collecting (CBA guideline 2026-01-30).
 - A contact task's `contactChannel` / `contactTarget` properties must name a known channel and
   target, so the guard can never meet a contact it cannot classify.
 """
@@ -22,6 +24,7 @@ from ..domain.template_lint import LintRules, lint_templates
 from ..engine import Problem
 from ..engine.bundle import SPIFF_NS, AssetCheck
 from ..engine.xmlsafe import parse_untrusted_xml
+from .first_contact import first_contact_templates
 from .policy import PolicyStore
 from .subjects import CONTACT_CHANNEL_PROPERTY, CONTACT_TARGET_PROPERTY, HUMAN_CHANNELS
 
@@ -48,6 +51,7 @@ def _policy_problems(files: Mapping[str, bytes]) -> tuple[LintRules | None, bool
 
 
 def _template_problems(files: Mapping[str, bytes], rules: LintRules) -> list[Problem]:
+    first = first_contact_templates(files)
     texts: dict[str, str] = {}
     problems: list[Problem] = []
     for name in sorted(n for n in files if n.endswith(TEMPLATE_SUFFIX)):
@@ -55,7 +59,7 @@ def _template_problems(files: Mapping[str, bytes], rules: LintRules) -> list[Pro
             texts[name] = files[name].decode("utf-8")
         except UnicodeDecodeError as err:
             problems.append(Problem(name, None, None, f"a template must be UTF-8 text: {err}"))
-    problems.extend(Problem(p.file, p.line, p.rule, p.message) for p in lint_templates(texts, rules))
+    problems.extend(Problem(p.file, p.line, p.rule, p.message) for p in lint_templates(texts, rules, first))
     return problems
 
 

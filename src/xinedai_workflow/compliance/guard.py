@@ -38,10 +38,20 @@ from ..errors import Conflict, Invalid
 from ..history.service import NewEntry, append
 from ..ids import uuid7
 from ..runtime.rules import ENDED
+from .facts import REFUSED, record_fact, with_recorded_facts
 from .pauses import last_pause_end, paused_decision
 from .policy import PolicyInForce, PolicyStore
 from .repository import as_policy_record, contact_rows, lock_borrower, lookback, reservations_of
-from .subjects import Borrower, borrower_of, contact_channel, human_contact, outbound_attempt
+from .subjects import (
+    Borrower,
+    HumanContact,
+    borrower_of,
+    borrower_phone_of,
+    contact_channel,
+    human_contact,
+    number_key,
+    outbound_attempt,
+)
 
 OUTBOX_ACTOR = "system:outbox"
 
@@ -125,6 +135,11 @@ class ContactGuard:
         self.registry = registry
 
     # -- shared -------------------------------------------------------------------------------
+    @staticmethod
+    def borrower(session: Session, case: Case, policy: PolicyInForce) -> Borrower:
+        """The case's borrower with the state the policy needs (variables and recorded facts)."""
+        return with_recorded_facts(session, case, borrower_of(case, policy.contact))
+
     def _decide(
         self,
         session: Session,
@@ -148,9 +163,11 @@ class ContactGuard:
         actor: str,
         outbox_id: uuid.UUID | None = None,
         task_id: uuid.UUID | None = None,
+        agency_id: str | None = None,
     ) -> None:
         session.add(
             BlockedContact(
+                agency_id=agency_id,
                 borrower_id=borrower.id,
                 case_id=case.id,
                 loan_id=case.loan_id,
@@ -199,6 +216,7 @@ class ContactGuard:
             connected=connected,
             conversation=False,
             actor=actor,
+            number_key=attempt.number,
             **policy.stamp(),
         )
 
@@ -216,7 +234,7 @@ class ContactGuard:
         if attempt is None:
             return None
         policy = self.policies.in_force(session)
-        borrower = borrower_of(case, policy.contact)
+        borrower = self.borrower(session, case, policy)
         lock_borrower(session, borrower.id)
         stale = reservations_of(session, row.id)
         paused = paused_decision(session, case.loan_id, attempt, policy.contact)
@@ -275,30 +293,74 @@ class ContactGuard:
         channel = contact_channel(properties)
         if channel is None:
             return None
+        contact = self.parse_contact(channel, properties, data, case, now)
+        return self.record_human_contact(
+            session, principal.actor, case, contact, now, task_id=task.id, element_id=task.element_id
+        )
+
+    @staticmethod
+    def parse_contact(
+        channel: str, properties: Mapping[str, Any], data: Mapping[str, Any], case: Case, now: datetime
+    ) -> HumanContact:
+        """The contact a person reports (Invalid when the channel is not one a person uses)."""
         try:
-            contact = human_contact(channel, properties, data, now)
+            return human_contact(channel, properties, data, now, borrower_phone_of(case))
         except ValueError as err:
             raise Invalid(
                 str(err),
                 code="invalid_contact_task",
                 details=[{"field": "contactChannel", "message": str(err)}],
             ) from err
+
+    def record_human_contact(
+        self,
+        session: Session,
+        actor: str,
+        case: Case,
+        contact: HumanContact,
+        now: datetime,
+        task_id: uuid.UUID | None = None,
+        element_id: str | None = None,
+        agency_id: str | None = None,
+        pre_block: ContactDecision | None = None,
+    ) -> Refusal | None:
+        """Check a person's contact against the policy and record it, or record the refusal.
+
+        `pre_block`: a refusal decided before the policy (e.g. an agency's contract does not
+        cover the channel), recorded the same way. Returns a `Refusal` (its record commits,
+        then the unit of work raises it); None when the contact was recorded.
+        """
         policy = self.policies.in_force(session)
-        borrower = borrower_of(case, policy.contact)
+        borrower = self.borrower(session, case, policy)
         lock_borrower(session, borrower.id)
-        decision = (
-            paused_decision(session, case.loan_id, contact.attempt, policy.contact)
-            or (self._decide(session, policy, borrower, contact.attempt)[0])
-        )
+        if pre_block is not None:
+            decision = pre_block
+        else:
+            decision = (
+                paused_decision(session, case.loan_id, contact.attempt, policy.contact)
+                or self._decide(session, policy, borrower, contact.attempt)[0]
+            )
         record = decision_record(decision, policy)
-        base = {"task_id": str(task.id), "channel": channel, "target": contact.attempt.target.value}
+        base: dict[str, Any] = {
+            "task_id": str(task_id) if task_id else None,
+            "channel": contact.attempt.channel.value,
+            "target": contact.attempt.target.value,
+        }
+        if agency_id is not None:
+            base["agency_id"] = agency_id
         if not decision.allowed:
             self._block(
-                session, case, borrower, contact.attempt, decision, policy, principal.actor, task_id=task.id
+                session,
+                case,
+                borrower,
+                contact.attempt,
+                decision,
+                policy,
+                actor,
+                task_id=task_id,
+                agency_id=agency_id,
             )
-            entry = NewEntry(
-                "contact_refused", principal.actor, task.element_id, {**base, "decision": record}
-            )
+            entry = NewEntry("contact_refused", actor, element_id, {**base, "decision": record})
             append(session, case, [entry], now)
             case.updated_at = now
             session.flush()
@@ -308,12 +370,25 @@ class ContactGuard:
                     details={**record, "borrower_timezone": borrower.timezone},
                 )
             )
-        row = self._contact(case, borrower, contact.attempt, policy, principal.actor, contact.connected)
+        row = self._contact(case, borrower, contact.attempt, policy, actor, contact.connected)
         row.conversation = contact.conversation
         row.outcome = contact.outcome
         row.recording_ref = contact.recording_ref
-        row.task_id = task.id
+        row.task_id = task_id
+        row.agency_id = agency_id
         session.add(row)
+        if contact.attempt.target is Target.EMERGENCY_CONTACT and contact.outcome == "refused":
+            # GB/T 45251-2025: never contacted again once they refuse — a fact, never purged
+            record_fact(
+                session,
+                case,
+                borrower.id,
+                REFUSED,
+                "refused further contact during a recorded call",
+                actor,
+                now,
+                target_id=contact.attempt.target_id,
+            )
         data_out = {
             **base,
             "contact_id": str(row.id),
@@ -322,7 +397,7 @@ class ContactGuard:
             "conversation": contact.conversation,
             "decision": record,
         }
-        append(session, case, [NewEntry("contact_recorded", principal.actor, task.element_id, data_out)], now)
+        append(session, case, [NewEntry("contact_recorded", actor, element_id, data_out)], now)
         return None
 
     # -- asking before dialling ---------------------------------------------------------------
@@ -331,8 +406,15 @@ class ContactGuard:
     ) -> dict[str, Any]:
         """Would a person's contact by `channel` be allowed now? Nothing is written."""
         policy = self.policies.in_force(session)
-        borrower = borrower_of(case, policy.contact)
-        attempt = ContactAttempt(channel=channel, kind=ContactKind.HUMAN_RECORDED, at=now, target=target)
+        borrower = self.borrower(session, case, policy)
+        number = (
+            number_key(borrower_phone_of(case))
+            if channel is Channel.CALL and target is Target.BORROWER
+            else None
+        )
+        attempt = ContactAttempt(
+            channel=channel, kind=ContactKind.HUMAN_RECORDED, at=now, target=target, number=number
+        )
         decision, rows = self._decide(session, policy, borrower, attempt)
         decision = paused_decision(session, case.loan_id, attempt, policy.contact) or decision
         today = local_date(borrower, now)
@@ -356,5 +438,6 @@ class ContactGuard:
                 "max_connected_calls_per_day": c.max_connected_calls_per_day,
                 "max_call_attempts_per_day": c.max_call_attempts_per_day,
                 "max_contacts_per_day": c.max_contacts_per_day,
+                "max_unanswered_attempts_per_number": c.max_unanswered_attempts_per_number,
             },
         }

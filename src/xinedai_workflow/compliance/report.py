@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections import Counter, defaultdict
 from collections.abc import Iterable
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -18,6 +18,7 @@ from sqlalchemy import and_, case, func, or_, select
 from sqlalchemy.orm import Session
 
 from ..clock import Clock
+from ..complaints.repository import complaint_counts
 from ..db.models import BlockedContact, RecordedContact
 from ..db.session import Database
 from ..domain.contact_model import CALL_CHANNELS, ContactKind, ContactPolicy, Target
@@ -84,7 +85,16 @@ class ComplianceReportService:
                 "blocked_attempts": self._blocked(session, start, end),
                 "quiet_hours_contacts": self._quiet_hours(session, start, end),
                 "third_party_contacts": self._third_party(session, start, end),
+                "complaints": self._complaints(session, in_force.contact.default_timezone, start, end),
             }
+
+    @staticmethod
+    def _complaints(session: Session, timezone: str, start: date, end: date) -> dict[str, Any]:
+        """Complaints received in the period (bank-local days), per agency and per collector."""
+        tz = zone(timezone)
+        since = datetime.combine(start, time(), tz).astimezone(UTC)
+        until = datetime.combine(end + timedelta(days=1), time(), tz).astimezone(UTC)
+        return complaint_counts(session, since, until)
 
     def _policy(self, session: Session, sha256: str) -> ContactPolicy:
         bundle = self.policies.by_sha256(session, sha256)

@@ -56,6 +56,7 @@ def as_policy_record(row: RecordedContact) -> ContactRecord:
         target=Target(row.target),
         target_id=row.target_id,
         outcome=row.outcome,
+        number=row.number_key,
     )
 
 

@@ -14,7 +14,7 @@ from ..api.deps import WORK_TASKS, provided, require
 from ..api.errors import ERROR_RESPONSES
 from ..auth.principal import Principal
 from ..domain.contact_model import Channel, Target
-from .schemas import ComplianceReport, ContactCheck, PolicyView
+from .schemas import ComplianceReport, ContactCheck, ContactFactIn, ContactFacts, ContactFactView, PolicyView
 from .service import ComplianceService
 
 ComplianceDep = Annotated[ComplianceService, Depends(provided(ComplianceService))]
@@ -23,6 +23,8 @@ router = APIRouter(tags=["compliance"], responses=ERROR_RESPONSES)
 
 ComplianceReader = Annotated[Principal, Depends(require("compliance", "auditor"))]
 ContactWorker = Annotated[Principal, Depends(require(*WORK_TASKS))]
+FactRecorder = Annotated[Principal, Depends(require("system", *WORK_TASKS))]
+FactReader = Annotated[Principal, Depends(require("system", *WORK_TASKS, "compliance", "auditor"))]
 HumanChannel = Literal["call", "visit", "sms", "email", "letter"]
 TargetName = Literal["borrower", "guarantor", "emergency_contact"]
 
@@ -64,3 +66,20 @@ def contact_check(
     when. Nothing is recorded; completing the contact task records (or refuses) the contact."""
     result = compliance.contact_check(principal, case_id, Channel(channel), Target(target))
     return ContactCheck.model_validate(result)
+
+
+@router.post("/api/v1/cases/{case_id}/contact-facts", status_code=201, response_model=ContactFactView)
+def record_contact_fact(
+    case_id: uuid.UUID, body: ContactFactIn, compliance: ComplianceDep, principal: FactRecorder
+) -> ContactFactView:
+    """Record what the emergency-contact rules rely on (GB/T 45251-2025): the borrower is
+    `unreachable` (until `reachable`), `deceased` or `incapacitated`; or an emergency contact
+    refused further contact (`emergency_contact_refused` with `target_id`, honoured for ever)."""
+    fact = compliance.record_fact(principal, case_id, body.kind, body.reason, body.target_id)
+    return ContactFactView.model_validate(fact)
+
+
+@router.get("/api/v1/cases/{case_id}/contact-facts", response_model=ContactFacts)
+def contact_facts(case_id: uuid.UUID, compliance: ComplianceDep, principal: FactReader) -> ContactFacts:
+    """The facts recorded about the case's borrower and what they mean for contact now."""
+    return ContactFacts.model_validate(compliance.facts(principal, case_id))

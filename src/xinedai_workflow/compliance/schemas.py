@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 
 class PolicyStamp(BaseModel):
@@ -41,6 +41,7 @@ class ContactLimits(BaseModel):
     max_connected_calls_per_day: int
     max_call_attempts_per_day: int | None
     max_contacts_per_day: int | None
+    max_unanswered_attempts_per_number: int | None = None
 
 
 class ContactCheck(ContactDecisionView):
@@ -113,6 +114,15 @@ class ThirdParty(BaseModel):
     guarantor: int = Field(description="the guarantor is liable; not counted in total")
 
 
+class ComplaintCounts(BaseModel):
+    """Complaints received in the period (the bank's local days)."""
+
+    total: int
+    open: int
+    by_agency: dict[str, int] = Field(description='per agency id; "bank" for the bank\'s own collection')
+    by_collector: dict[str, int]
+
+
 class ComplianceReport(BaseModel):
     """Per period of borrower-local days (inclusive)."""
 
@@ -128,6 +138,7 @@ class ComplianceReport(BaseModel):
     blocked_attempts: BlockedTotals
     quiet_hours_contacts: QuietHours
     third_party_contacts: ThirdParty
+    complaints: ComplaintCounts
 
 
 class PolicyVersion(BaseModel):
@@ -145,3 +156,32 @@ class PolicyView(BaseModel):
 
     in_force: dict[str, Any]
     versions: list[PolicyVersion]
+
+
+class ContactFactIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    kind: Literal["unreachable", "reachable", "deceased", "incapacitated", "emergency_contact_refused"]
+    reason: Annotated[str, StringConstraints(min_length=1, max_length=2000)]
+    target_id: Annotated[str, StringConstraints(min_length=1, max_length=200)] | None = None
+
+
+class ContactFactView(BaseModel):
+    fact_id: str
+    case_id: str
+    kind: str
+    target_id: str | None
+    reason: str
+    recorded_at: datetime
+    recorded_by: str
+
+
+class ContactFacts(BaseModel):
+    case_id: str
+    items: list[ContactFactView]
+    unreachable: bool
+    deceased: bool
+    incapacitated: bool
+    refused_emergency_contacts: list[str]
+    emergency_contact_allowed: bool
+    complaint_open: bool

@@ -3,7 +3,8 @@ and the data of a completed contact task.
 
 Case variables the policy reads (set by the overdue event and by the diagrams):
 `borrower.id`, `borrower.timezone`, `plan_kept`, `dispute_open`, `contact_opt_outs` (channels,
-or "all") and `unreachable`. A case without `borrower.id` counts its contacts under
+or "all"), `unreachable`, `borrower_deceased` and `borrower_incapacitated` (the facts recorded
+through the API count too, see `facts.py`). A case without `borrower.id` counts its contacts under
 `loan:<loan_id>`.
 
 Outbox payload keys the policy reads: `target` (borrower | guarantor | emergency_contact;
@@ -13,6 +14,8 @@ anyone else is a third party), `target_id`, `purpose` (collection | service) and
 
 from __future__ import annotations
 
+import hashlib
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -47,6 +50,16 @@ CONTACT_TARGET_PROPERTY = "contactTarget"
 NOT_CONNECTED_OUTCOMES = frozenset({"no_answer"})
 CONVERSATION_OUTCOMES = frozenset({"promise_to_pay", "hardship", "dispute", "refused", "claims_paid"})
 WRONG_PARTY = "wrong_party"
+_NUMBER_SALT = b"xinedai-workflow:dialled-line:"
+
+
+def number_key(number: Any) -> str | None:
+    """An opaque key of a telephone number (its digits, hashed); None without digits. Contact
+    records keep this key, never the number, to count unanswered attempts per number."""
+    digits = re.sub(r"\D", "", str(number or ""))
+    if not digits:
+        return None
+    return hashlib.sha256(_NUMBER_SALT + digits.encode("ascii")).hexdigest()
 
 
 @dataclass(frozen=True)
@@ -86,6 +99,8 @@ def borrower_of(case: Case, policy: ContactPolicy) -> Borrower:
         plan_kept=_flag(variables.get("plan_kept")),
         dispute_open=_flag(variables.get("dispute_open")),
         unreachable=_flag(variables.get("unreachable")),
+        deceased=_flag(variables.get("borrower_deceased")),
+        incapacitated=_flag(variables.get("borrower_incapacitated")),
     )
     return Borrower(borrower_id, timezone, state)
 
@@ -133,6 +148,7 @@ def outbound_attempt(row: OutboxMessage, at: datetime) -> ContactAttempt | None:
         discloses_debt=discloses,
         purpose=_purpose(payload.get("purpose")),
         target_id=None if target_id in (None, "") else str(target_id)[:200],
+        number=number_key(payload.get("to")) if channel is Channel.AUTOMATED_CALL else None,
     )
 
 
@@ -153,15 +169,26 @@ def contact_channel(properties: Mapping[str, Any]) -> str | None:
     return str(value).strip().lower() if value not in (None, "") else None
 
 
+def borrower_phone_of(case: Case) -> Any:
+    """The borrower's phone number on file (the line a call to the borrower dials by default)."""
+    person = (case.variables or {}).get("borrower")
+    return person.get("phone") if isinstance(person, Mapping) else None
+
+
 def human_contact(
-    channel: str, properties: Mapping[str, Any], data: Mapping[str, Any], at: datetime
+    channel: str,
+    properties: Mapping[str, Any],
+    data: Mapping[str, Any],
+    at: datetime,
+    borrower_phone: Any = None,
 ) -> HumanContact:
     """The contact a completed contact task records; ValueError for a channel a person cannot use.
 
     The form's `outcome` decides: `no_answer` did not connect; promise_to_pay, hardship, dispute,
     refused and claims_paid were conversations about the debt; `wrong_party` reached a third
     party. `contact_target` / `contact_target_id` in the data (or the task's `contactTarget`
-    property) say who was called; `recording_ref` is kept as call-recording metadata.
+    property) say who was called; `contact_number` the number dialled (default: the borrower's
+    own for a call to the borrower); `recording_ref` is kept as call-recording metadata.
     """
     if channel not in HUMAN_CHANNELS:
         raise ValueError(f"contactChannel {channel!r} is not a channel a person records")
@@ -171,6 +198,9 @@ def human_contact(
     outcome = str(outcome)[:64] if outcome not in (None, "") else None
     target_id = data.get("contact_target_id")
     recording = data.get("recording_ref")
+    number = data.get("contact_number")
+    if number in (None, "") and target is Target.BORROWER:
+        number = borrower_phone
     attempt = ContactAttempt(
         channel=Channel(channel),
         kind=ContactKind.HUMAN_RECORDED,
@@ -178,6 +208,7 @@ def human_contact(
         target=target,
         discloses_debt=discloses,
         target_id=None if target_id in (None, "") else str(target_id)[:200],
+        number=number_key(number) if Channel(channel) is Channel.CALL else None,
     )
     return HumanContact(
         attempt=attempt,

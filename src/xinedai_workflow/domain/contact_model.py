@@ -17,6 +17,7 @@ from xinedai_workflow.domain.local_time import is_known_timezone, to_utc
 __all__ = [
     "CALL_CHANNELS",
     "DEFAULT_TIMEZONE",
+    "PAUSE_RULES",
     "STATE_RULES",
     "TIME_RULES",
     "Action",
@@ -93,6 +94,9 @@ class Rule(StrEnum):
     POST_CONVERSATION_QUIET = "post_conversation_quiet"
     CASE_CLOSED = "case_closed"  # a collection message still queued when its case ended
     CONTACT_PAUSED = "contact_paused"  # an operator paused collection contact for the loan
+    UNANSWERED_ATTEMPTS_PER_NUMBER = "unanswered_attempts_per_number"
+    COMPLAINT_OPEN = "complaint_open"
+    AGENCY_NOT_ALLOWED = "agency_not_allowed"  # an agency's contract does not cover the contact
 
 
 CALL_CHANNELS: frozenset[Channel] = frozenset({Channel.CALL, Channel.AUTOMATED_CALL})
@@ -105,10 +109,17 @@ TIME_RULES: tuple[Rule, ...] = (
     Rule.DAILY_CONTACT_CAP,
     Rule.ROLLING_ATTEMPTS,
     Rule.POST_CONVERSATION_QUIET,
+    Rule.UNANSWERED_ATTEMPTS_PER_NUMBER,
 )
-STATE_RULES: tuple[Rule, ...] = (Rule.OPTED_OUT, Rule.THIRD_PARTY, Rule.DISPUTE_OPEN, Rule.PLAN_KEPT)
+STATE_RULES: tuple[Rule, ...] = (
+    Rule.OPTED_OUT,
+    Rule.THIRD_PARTY,
+    Rule.DISPUTE_OPEN,
+    Rule.PLAN_KEPT,
+    Rule.COMPLAINT_OPEN,
+)
 _AUTOMATED_CHANNELS = frozenset({Channel.SMS, Channel.EMAIL, Channel.LETTER, Channel.AUTOMATED_CALL})
-_PAUSE_RULES = frozenset({Rule.PLAN_KEPT, Rule.DISPUTE_OPEN})
+PAUSE_RULES = frozenset({Rule.PLAN_KEPT, Rule.DISPUTE_OPEN, Rule.COMPLAINT_OPEN})
 # Regulation F's numbers (7 attempts in 7 days; 7 days after a conversation), used when a rule
 # is switched on without its own number.
 _REG_F_SEVEN = 7
@@ -149,6 +160,9 @@ class ContactPolicy:
     max_connected_calls_per_day: int = 3
     max_call_attempts_per_day: int | None = None
     max_contacts_per_day: int | None = 6
+    # CBA consumer-loan collection guideline (trial, 2026-01-30): at most 6 unanswered call
+    # attempts a day to the same number.
+    max_unanswered_attempts_per_number: int | None = 6
     max_attempts_in_window: int | None = None
     attempts_window_days: int = 7
     attempts_channels: frozenset[Channel] = CALL_CHANNELS
@@ -156,6 +170,7 @@ class ContactPolicy:
     post_conversation_channels: frozenset[Channel] = CALL_CHANNELS
     pause_while_plan_kept: bool = True
     pause_while_dispute_open: bool = True
+    pause_while_complaint_open: bool = True
     service_exempt_from: frozenset[Rule] = frozenset({Rule.PLAN_KEPT})
     emergency_contact_only_when_unreachable: bool = True
     emergency_contact_channels: frozenset[Channel] = frozenset({Channel.CALL, Channel.SMS})
@@ -186,6 +201,7 @@ class ContactPolicy:
             "contact.daily_caps.max_connected_calls": self.max_connected_calls_per_day,
             "contact.daily_caps.max_call_attempts": self.max_call_attempts_per_day,
             "contact.daily_caps.max_contacts": self.max_contacts_per_day,
+            "contact.daily_caps.max_unanswered_attempts_per_number": self.max_unanswered_attempts_per_number,
             "contact.rolling_attempts.max_attempts": self.max_attempts_in_window,
         }
         for path, value in counts.items():
@@ -205,7 +221,7 @@ class ContactPolicy:
             elif action not in (Action.DEFER, Action.DROP):
                 found.append((f"contact.actions.{rule}", f"action must be defer or drop, not {action!r}"))
         for rule in self.service_exempt_from:
-            if rule not in _PAUSE_RULES:
+            if rule not in PAUSE_RULES:
                 found.append(("contact.pauses.service_messages_exempt_from", f"{rule} is not a pause"))
         return found
 
@@ -220,11 +236,22 @@ class ContactPolicy:
         base = cls()
         _known(data, "contact", _CONTACT_KEYS)
         quiet = _section(data, "quiet_hours", ("start", "end", "exempt_channels"))
-        caps = _section(data, "daily_caps", ("max_connected_calls", "max_call_attempts", "max_contacts"))
+        caps = _section(
+            data,
+            "daily_caps",
+            (
+                "max_connected_calls",
+                "max_call_attempts",
+                "max_contacts",
+                "max_unanswered_attempts_per_number",
+            ),
+        )
         rolling = _section(data, "rolling_attempts", ("enabled", "max_attempts", "window_days", "channels"))
         post = _section(data, "post_conversation_quiet", ("enabled", "days", "channels"))
         pauses = _section(
-            data, "pauses", ("while_plan_kept", "while_dispute_open", "service_messages_exempt_from")
+            data,
+            "pauses",
+            ("while_plan_kept", "while_dispute_open", "while_complaint_open", "service_messages_exempt_from"),
         )
         third = _section(
             data,
@@ -252,6 +279,9 @@ class ContactPolicy:
             ),
             max_call_attempts_per_day=_opt_int(caps, "max_call_attempts", base.max_call_attempts_per_day),
             max_contacts_per_day=_opt_int(caps, "max_contacts", base.max_contacts_per_day),
+            max_unanswered_attempts_per_number=_opt_int(
+                caps, "max_unanswered_attempts_per_number", base.max_unanswered_attempts_per_number
+            ),
             max_attempts_in_window=int(rolling.get("max_attempts", _REG_F_SEVEN)) if rolling_on else None,
             attempts_window_days=int(rolling.get("window_days", base.attempts_window_days)),
             attempts_channels=_channels(rolling.get("channels"), base.attempts_channels),
@@ -259,6 +289,9 @@ class ContactPolicy:
             post_conversation_channels=_channels(post.get("channels"), base.post_conversation_channels),
             pause_while_plan_kept=bool(pauses.get("while_plan_kept", base.pause_while_plan_kept)),
             pause_while_dispute_open=bool(pauses.get("while_dispute_open", base.pause_while_dispute_open)),
+            pause_while_complaint_open=bool(
+                pauses.get("while_complaint_open", base.pause_while_complaint_open)
+            ),
             service_exempt_from=frozenset(
                 Rule(r) for r in pauses.get("service_messages_exempt_from", base.service_exempt_from)
             ),
@@ -325,6 +358,8 @@ class ContactAttempt:
     discloses_debt: bool = False
     purpose: Purpose = Purpose.COLLECTION
     target_id: str | None = None
+    # the dialled line (an opaque key, e.g. a hash of the number); None: the target's line
+    number: str | None = None
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "channel", Channel(self.channel))
@@ -356,6 +391,7 @@ class ContactRecord:
     target: Target = Target.BORROWER
     target_id: str | None = None
     outcome: str | None = None
+    number: str | None = None
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "channel", Channel(self.channel))
@@ -369,6 +405,10 @@ class BorrowerContactState:
 
     `timezone` None means the policy's default zone. `opt_outs` holds channels, `"all"` for a
     request to stop all contact; an opt-out of `call` also covers automated calls.
+    `unreachable`, `deceased`, `incapacitated`: recorded on the case; only then may an emergency
+    contact be approached (GB/T 45251-2025). `refused_emergency_contacts`: the ids of emergency
+    contacts who refused further contact, recorded once and honoured for ever.
+    `complaint_open`: a complaint about the collection is being handled.
     """
 
     timezone: str | None = None
@@ -376,11 +416,23 @@ class BorrowerContactState:
     plan_kept: bool = False
     dispute_open: bool = False
     unreachable: bool = False
+    deceased: bool = False
+    incapacitated: bool = False
+    refused_emergency_contacts: frozenset[str] = frozenset()
+    complaint_open: bool = False
+
+    @property
+    def emergency_contact_warranted(self) -> bool:
+        """The borrower cannot be reached, has died or lacks capacity."""
+        return self.unreachable or self.deceased or self.incapacitated
 
     def __post_init__(self) -> None:
         if self.timezone is not None and not is_known_timezone(self.timezone):
             raise ValueError(f"unknown time zone {self.timezone!r}")
         object.__setattr__(self, "opt_outs", frozenset(str(o) for o in self.opt_outs))
+        object.__setattr__(
+            self, "refused_emergency_contacts", frozenset(str(o) for o in self.refused_emergency_contacts)
+        )
 
 
 @dataclass(frozen=True)

@@ -33,6 +33,7 @@ __all__ = [
     "TimeRule",
     "earliest_allowed",
     "in_quiet_hours",
+    "line_of",
     "state_blocks",
     "time_rules",
 ]
@@ -103,6 +104,18 @@ def state_blocks(
                 "借款人异议正在核查中，暂停联系",
             )
         )
+    if (
+        borrower.complaint_open
+        and policy.pause_while_complaint_open
+        and _paused(policy, attempt, Rule.COMPLAINT_OPEN)
+    ):
+        blocks.append(
+            Block(
+                Rule.COMPLAINT_OPEN,
+                "a complaint about the collection is being handled: contact is paused",
+                "借款人投诉处理中，暂停催收联系",
+            )
+        )
     if borrower.plan_kept and policy.pause_while_plan_kept and _paused(policy, attempt, Rule.PLAN_KEPT):
         blocks.append(
             Block(
@@ -136,11 +149,18 @@ def _third_party_block(
             "the debt must never be disclosed to a third party (emergency contact)",
             "不得向第三方（紧急联系人）透露债务信息",
         )
-    if policy.emergency_contact_only_when_unreachable and not borrower.unreachable:
+    if policy.emergency_contact_only_when_unreachable and not borrower.emergency_contact_warranted:
         return Block(
             Rule.THIRD_PARTY,
-            "emergency contacts may only be used to restore contact with an unreachable borrower",
-            "仅在借款人失联时方可联系紧急联系人以恢复联系",
+            "emergency contacts may only be approached when the borrower is recorded as unreachable, "
+            "deceased or lacking capacity",
+            "仅在借款人失联、死亡或丧失民事行为能力（已在案件中记录）时方可联系紧急联系人",
+        )
+    if attempt.target_id is not None and attempt.target_id in borrower.refused_emergency_contacts:
+        return Block(
+            Rule.THIRD_PARTY,
+            "this emergency contact refused further contact",
+            "该紧急联系人已拒绝再次被联系",
         )
     if attempt.channel not in policy.emergency_contact_channels:
         allowed = ", ".join(sorted(policy.emergency_contact_channels)) or "none"
@@ -184,6 +204,20 @@ def time_rules(
             dialled = [r for r in history if r.channel in CALL_CHANNELS]
             cap = policy.max_call_attempts_per_day
             rules.append(_daily_rule(Rule.DAILY_CALL_ATTEMPT_CAP, cap, dialled, clock, horizon))
+        unanswered_cap = policy.max_unanswered_attempts_per_number
+        if unanswered_cap is not None:
+            line = line_of(attempt.number, attempt.target, attempt.target_id)
+            # an outcome not known yet may be an unanswered call: it counts here too
+            unanswered = [
+                r
+                for r in history
+                if r.channel in CALL_CHANNELS
+                and r.connected is not True
+                and line_of(r.number, r.target, r.target_id) == line
+            ]
+            rules.append(
+                _daily_rule(Rule.UNANSWERED_ATTEMPTS_PER_NUMBER, unanswered_cap, unanswered, clock, horizon)
+            )
     if policy.max_contacts_per_day is not None:
         contacts = [r for r in history if r.connected is not False]
         cap = policy.max_contacts_per_day
@@ -197,6 +231,13 @@ def time_rules(
         talks = sorted(r.at for r in history if r.conversation and r.target is attempt.target)
         rules.append(_post_conversation_rule(timedelta(days=days), talks, clock))
     return rules
+
+
+def line_of(number: str | None, target: Target, target_id: str | None) -> str:
+    """The telephone line a call goes to: its number key, else the target's own line."""
+    if number:
+        return f"number:{number}"
+    return f"{target.value}:{target_id or ''}"
 
 
 def earliest_allowed(rules: Sequence[TimeRule], start: datetime, horizon: datetime) -> datetime | None:
@@ -251,6 +292,11 @@ _DAILY_TEXT = {
     Rule.DAILY_CALL_CAP: ("connected call(s)", "次接通电话", "connected calls"),
     Rule.DAILY_CALL_ATTEMPT_CAP: ("call attempt(s)", "次拨打电话", "call attempts"),
     Rule.DAILY_CONTACT_CAP: ("contact(s) on any channel", "次联系（全部渠道）", "contacts"),
+    Rule.UNANSWERED_ATTEMPTS_PER_NUMBER: (
+        "unanswered call attempt(s) to this number",
+        "次未接通的拨打（同一号码）",
+        "unanswered attempts per number",
+    ),
 }
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from xinedai_workflow.domain.contact_model import TIME_RULES, Channel, Rule
+from xinedai_workflow.domain.contact_model import PAUSE_RULES, TIME_RULES, Channel
 from xinedai_workflow.domain.template_lint import TEMPLATE_KINDS
 
 __all__ = ["MIN_RETENTION_DAYS", "POLICY_SCHEMA"]
@@ -42,6 +42,7 @@ _CONTACT = _obj(
                 "max_connected_calls": _COUNT,
                 "max_call_attempts": _OPTIONAL_COUNT,
                 "max_contacts": _OPTIONAL_COUNT,
+                "max_unanswered_attempts_per_number": _OPTIONAL_COUNT,
             },
             ("max_connected_calls",),
         ),
@@ -62,9 +63,10 @@ _CONTACT = _obj(
             {
                 "while_plan_kept": {"type": "boolean"},
                 "while_dispute_open": {"type": "boolean"},
+                "while_complaint_open": {"type": "boolean"},
                 "service_messages_exempt_from": {
                     "type": "array",
-                    "items": {"enum": [Rule.PLAN_KEPT.value, Rule.DISPUTE_OPEN.value]},
+                    "items": {"enum": sorted(r.value for r in PAUSE_RULES)},
                     "uniqueItems": True,
                 },
             }
@@ -98,6 +100,7 @@ _TEMPLATES = _obj(
                     },
                     "any_of": {**_PHRASES, "minItems": 1},
                     "message": _TEXT,
+                    "first_contact": {"type": "boolean"},
                 },
                 ("id", "kinds", "any_of", "message"),
             ),

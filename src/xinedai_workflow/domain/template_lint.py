@@ -42,12 +42,14 @@ class RequiredElement:
 
     An alternative starting with `{{` names a Jinja variable (prefix): `{{ claim.total` is met
     by `{{claim.total_due}}` or `{% set owed = claim.total %}`; anything else is a literal phrase.
+    `first_contact`: required only in a template that can be the first message of a case.
     """
 
     id: str
     kinds: frozenset[str]
     any_of: tuple[str, ...]
     message: str
+    first_contact: bool = False
 
 
 @dataclass(frozen=True)
@@ -76,6 +78,7 @@ class LintRules:
                 kinds=frozenset(str(k) for k in item.get("kinds", TEMPLATE_KINDS)),
                 any_of=tuple(str(p) for p in item["any_of"]),
                 message=str(item.get("message", "")),
+                first_contact=bool(item.get("first_contact", False)),
             )
             for item in data.get("required_elements") or ()
         )
@@ -215,11 +218,14 @@ def _has_any(norm: _Normalized, alternatives: Iterable[str]) -> bool:
     return False
 
 
-def lint_template(name: str, text: str, kind: str | None, rules: LintRules) -> list[LintProblem]:
+def lint_template(
+    name: str, text: str, kind: str | None, rules: LintRules, first_contact: bool = False
+) -> list[LintProblem]:
     """Every problem in one template, prohibited wording first in line order.
 
     `kind` is one of TEMPLATE_KINDS, or None for a template that is no message to a borrower
-    (then only prohibited wording is checked).
+    (then only prohibited wording is checked). `first_contact`: the template can be the first
+    message of a case, so the elements marked `first_contact` are required too.
     """
     norm = _Normalized(text)
     problems: list[LintProblem] = []
@@ -242,23 +248,30 @@ def lint_template(name: str, text: str, kind: str | None, rules: LintRules) -> l
                 )
     problems.sort(key=lambda p: (p.line or 0, p.rule))
     for element in rules.required:
+        if element.first_contact and not first_contact:
+            continue
         if kind in element.kinds and not _has_any(norm, element.any_of):
             choices = " / ".join(element.any_of)
+            where = " in the first message of a case" if element.first_contact else ""
             problems.append(
                 LintProblem(
                     file=name,
                     line=None,
                     phrase=None,
                     rule=element.id,
-                    message=f"missing {element.id} ({element.message}); use one of: {choices}",
+                    message=f"missing {element.id}{where} ({element.message}); use one of: {choices}",
                 )
             )
     return problems
 
 
-def lint_templates(files: Mapping[str, str], rules: LintRules) -> list[LintProblem]:
-    """Lint a bundle {file name: text}; the kind of each comes from its name."""
+def lint_templates(
+    files: Mapping[str, str], rules: LintRules, first_contact: frozenset[str] = frozenset()
+) -> list[LintProblem]:
+    """Lint a bundle {file name: text}; the kind of each comes from its name. `first_contact`
+    names the templates that can be the first message of a case."""
     problems: list[LintProblem] = []
     for name in sorted(files):
-        problems.extend(lint_template(name, files[name], template_kind_from_name(name), rules))
+        kind = template_kind_from_name(name)
+        problems.extend(lint_template(name, files[name], kind, rules, name in first_contact))
     return problems

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from collections.abc import Callable, Sequence
+from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -13,6 +14,7 @@ from ..cases import repository as cases
 from ..clock import Clock
 from ..db.bulk import insert_new_in_bulk
 from ..db.idempotency import Answer
+from ..db.models import Case
 from ..db.unit_of_work import Key, UnitOfWork
 from ..definitions.registry import DefinitionRegistry
 from ..domain.strategy import StrategySplit
@@ -22,6 +24,10 @@ from ..runtime import CaseRuntime
 from .schemas import MessageIn, OverdueEvent, PaymentEvent
 
 BATCH_CHUNK = 250
+
+
+# (session, case, event_id, amount, paid_at): runs inside the payment's unit of work
+PaymentHook = Callable[[Session, Case, str, str, datetime], None]
 
 
 def overdue_variables(event: OverdueEvent) -> dict[str, Any]:
@@ -49,10 +55,12 @@ class EventService:
         buffer_ttl_seconds: int,
         max_batch_events: int = 10_000,
         strategy: StrategySplit | None = None,
+        payment_hooks: Sequence[PaymentHook] = (),
     ) -> None:
         self.uow = uow
         self.strategy = strategy
         self.max_batch_events = max_batch_events
+        self.payment_hooks = tuple(payment_hooks)  # e.g. agency commission, in the same transaction
         self.registry = registry
         self.runtime = runtime
         self.clock = clock
@@ -200,6 +208,8 @@ class EventService:
             event.event_id,
             self.buffer_ttl,
         )
+        for hook in self.payment_hooks:
+            hook(session, case, event.event_id, event.amount, event.paid_at)
         return Answer(202, {"case_id": str(case.id)})
 
     # -- generic messages ---------------------------------------------------------------------

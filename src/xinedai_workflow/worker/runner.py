@@ -9,6 +9,7 @@ import socket
 import threading
 import uuid
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Protocol
@@ -58,6 +59,9 @@ class WorkerParts:
     retention: RetentionJob
     batches: BatchRunner | None = None
     background: tuple[BackgroundJob, ...] = ()
+    # jobs run every `housekeeping_interval_seconds` (agency recalls, credit-bureau reports);
+    # each returns how much it did
+    housekeeping: tuple[Callable[[], int], ...] = ()
 
 
 class Worker:
@@ -85,7 +89,10 @@ class Worker:
             runtime=parts.runtime,
         )
         self.background = parts.background
+        self.housekeeping = parts.housekeeping
         self.purge_interval = timedelta(seconds=settings.retention_purge_interval_seconds)
+        self.housekeeping_interval = timedelta(seconds=settings.housekeeping_interval_seconds)
+        self._next_housekeeping: datetime | None = None
         self._next_purge: datetime | None = None
 
     def fire_due_timers(self) -> int:
@@ -140,9 +147,23 @@ class Worker:
         """Run one leased chunk of batch items; return how many ran."""
         return self.batches.run_once(self.name) if self.batches is not None else 0
 
+    def housekeeping_if_due(self) -> int:
+        """Agency recalls at contract end and due credit-bureau reports, every interval."""
+        now = self.clock.now()
+        if self._next_housekeeping is not None and now < self._next_housekeeping:
+            return 0
+        self._next_housekeeping = now + self.housekeeping_interval
+        return sum(job() for job in self.housekeeping)
+
     def run_once(self) -> int:
         """One round of work; returns how many things were done."""
-        return self.fire_due_timers() + self.drain_outbox() + self.run_batches() + self.purge_if_due()
+        return (
+            self.fire_due_timers()
+            + self.drain_outbox()
+            + self.run_batches()
+            + self.purge_if_due()
+            + self.housekeeping_if_due()
+        )
 
     def run_forever(self, stop: threading.Event) -> None:
         poll = self.poll

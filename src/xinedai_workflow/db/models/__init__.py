@@ -1,8 +1,11 @@
 """All tables. Import this package to register every model with `Base.metadata`."""
 
 from .access_log import PersonalDataRead
+from .agencies import Agency, Commission, Placement
 from .batches import Batch, BatchItem, ContactPause
+from .bureau import BureauCorrection, BureauReport
 from .cases import BufferedMessage, Case, HumanTask, MessageSubscription, Timer
+from .complaints import Complaint, ContactFact
 from .contacts import BlockedContact, RecordedContact
 from .definitions import Deployment, ProcessVersion, ProcessVersionFile, StoredFile
 from .history import HistoryEntry
@@ -11,11 +14,17 @@ from .outbox import OutboxMessage
 from .simulations import Simulation
 
 __all__ = [
+    "Agency",
     "Batch",
     "BatchItem",
     "BlockedContact",
     "BufferedMessage",
+    "BureauCorrection",
+    "BureauReport",
     "Case",
+    "Commission",
+    "Complaint",
+    "ContactFact",
     "ContactPause",
     "Deployment",
     "HistoryEntry",
@@ -24,6 +33,7 @@ __all__ = [
     "MessageSubscription",
     "OutboxMessage",
     "PersonalDataRead",
+    "Placement",
     "ProcessVersion",
     "ProcessVersionFile",
     "RecordedContact",

@@ -52,6 +52,9 @@ class RecordedContact(Base):
     task_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)
     # call-recording metadata (a reference into the recording system), purged on its own period
     recording_ref: Mapped[str | None] = mapped_column(String(500))
+    # the dialled line as a keyed hash (never the number itself): unanswered attempts per number
+    number_key: Mapped[str | None] = mapped_column(String(64))
+    agency_id: Mapped[str | None] = mapped_column(String(64), index=True)  # made by an agency's collector
     policy_id: Mapped[str] = mapped_column(String(100))
     policy_version: Mapped[str] = mapped_column(String(50))
     policy_sha256: Mapped[str] = mapped_column(String(64))
@@ -85,6 +88,7 @@ class BlockedContact(Base):
     actor: Mapped[str] = mapped_column(String(200))
     outbox_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)
     task_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)
+    agency_id: Mapped[str | None] = mapped_column(String(64), index=True)
     policy_id: Mapped[str] = mapped_column(String(100))
     policy_version: Mapped[str] = mapped_column(String(50))
     policy_sha256: Mapped[str] = mapped_column(String(64))

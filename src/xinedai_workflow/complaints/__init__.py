@@ -1,0 +1,1 @@
+"""Complaints about the collection (from the bank's complaint system)."""
