@@ -13,12 +13,14 @@ from .compliance.service import ComplianceService, build_compliance
 from .db.session import Database
 from .definitions.registry import DefinitionRegistry
 from .definitions.service import DefinitionService
+from .domain.templates import make_environment
 from .engine import RuntimeContext, SandboxLimits, SpecChecker
+from .engine.template_checks import template_check
 from .events.service import EventService
 from .history.access_log import AccessLog
 from .history.reader import HistoryService
 from .reports.service import ReportService
-from .script_helpers import HELPER_NAMES, SCRIPT_HELPERS, version_helpers
+from .script_helpers import CONTEXT_KEYS, HELPER_NAMES, SCRIPT_HELPERS, version_helpers
 from .settings import Settings
 from .tasks.service import TaskService
 
@@ -58,7 +60,10 @@ def build_services(settings: Settings, clock: Clock | None = None, db: Database 
     runtime = CaseRuntime(registry, ctx)
     checker = SpecChecker(HELPER_NAMES, OPERATION_CHANNELS)
     compliance = build_compliance(settings, db, clock, registry)
-    definitions = DefinitionService(db, registry, checker, clock, asset_checks=[compliance.asset_check])
+    templates = template_check(CONTEXT_KEYS, make_environment)
+    definitions = DefinitionService(
+        db, registry, checker, clock, asset_checks=[compliance.asset_check, templates]
+    )
     events = EventService(
         db, registry, runtime, clock, settings.default_process_key, settings.message_buffer_ttl_seconds
     )

@@ -17,12 +17,12 @@ from typing import Any
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import SchemaError
 from lxml import etree
-from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
 from SpiffWorkflow.bpmn.specs import BpmnProcessSpec
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 from SpiffWorkflow.spiff.parser.process import VALIDATOR, SpiffBpmnParser
 
 from .problems import BundleInvalid, Problem
+from .references import reference_problems
 from .spec_checks import SpecChecker
 from .xmlsafe import element_lines, parse_untrusted_xml
 
@@ -94,6 +94,8 @@ class _BundleParser:
         self.parser = SpiffBpmnParser(validator=VALIDATOR)
         self.process_file: dict[str, str] = {}
         self.decision_file: dict[str, str] = {}
+        # files with dangling references: SpiffWorkflow's own (misleading) errors on them are dropped
+        self.broken_refs: set[str] = set()
 
     # -- locating problems --------------------------------------------------------------------
     def _line(self, file: str | None, element_id: str | None) -> int | None:
@@ -149,6 +151,11 @@ class _BundleParser:
                 if tree is not None:
                     self.trees[name] = tree
                     self.lines[name] = element_lines(tree)
+                    if name.endswith(".bpmn"):
+                        found = reference_problems(name, tree)
+                        if found:
+                            self.problems.extend(found)
+                            self.broken_refs.add(name)
             elif name.endswith(".json"):
                 self._read_json(name, content)
 
@@ -181,7 +188,8 @@ class _BundleParser:
                     for process in root.iter(f"{{{BPMN_NS}}}process"):
                         self.process_file[process.get("id", "")] = name
             except SpiffWorkflowException as err:
-                self._from_spiff(err, name)
+                if name not in self.broken_refs:
+                    self._from_spiff(err, name)
             except (etree.LxmlError, AttributeError, KeyError, ValueError, TypeError) as err:
                 # SpiffWorkflow lets some raw errors through (e.g. two decisions in one DMN file)
                 hint = " (one <decision> per DMN file)" if name.endswith(".dmn") else ""
@@ -196,11 +204,9 @@ class _BundleParser:
             try:
                 spec = self.parser.get_spec(key)
                 subprocess_specs = self.parser.get_subprocess_specs(key)
-            except ValidationException as err:
-                self._from_spiff(err, self.process_file.get(key))
-                continue
             except SpiffWorkflowException as err:
-                self._from_spiff(err, self.process_file.get(key))
+                if self.process_file.get(key) not in self.broken_refs:
+                    self._from_spiff(err, self.process_file.get(key))
                 continue
             except (KeyError, AttributeError, TypeError, ValueError) as err:
                 self.error(self.process_file.get(key), key, f"cannot build process: {err}")
