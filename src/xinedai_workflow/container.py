@@ -62,7 +62,7 @@ def build_services(settings: Settings, clock: Clock | None = None, db: Database 
     compliance = build_compliance(settings, db, clock, registry)
     templates = template_check(CONTEXT_KEYS, make_environment)
     definitions = DefinitionService(
-        db, registry, checker, clock, asset_checks=[compliance.asset_check, templates]
+        db, registry, checker, clock, asset_checks=[compliance.asset_check, templates], test_context=ctx
     )
     events = EventService(
         db, registry, runtime, clock, settings.default_process_key, settings.message_buffer_ttl_seconds

@@ -21,13 +21,14 @@ from ..db.models import BufferedMessage, Case, HumanTask, MessageSubscription, O
 from ..db.models.cases import NO_DUE_DATE
 from ..definitions.registry import DefinitionRegistry
 from ..engine import EngineInstance, ProcessDefinition, RuntimeContext, ServiceCall, Snapshot, TaskNotReady
+from ..engine.case_state import ENDED, case_outcome, next_stage
 from ..engine.serializer import to_json_value
 from ..errors import Conflict
 from ..history.service import NewEntry, append
 from ..ids import uuid7
 from .derived import DerivedRows, load_derived
 
-ENDED = ("completed", "cancelled")
+__all__ = ["ENDED", "CaseRuntime", "outbox_key", "request_id_of"]
 
 
 def outbox_key(case: Case, call: ServiceCall) -> str:
@@ -281,10 +282,8 @@ class CaseRuntime:
         case.status = status or snapshot.status
         case.variables = to_json_value(snapshot.variables)
         case.updated_at = now
-        if snapshot.stage:
-            case.stage = snapshot.stage
+        case.stage = next_stage(case.stage, snapshot.stage, case.status)
         if case.status in ENDED:
-            case.stage = "closed"
             case.ended_at = now
             case.singleton_key = None
             case.outcome = self._outcome(case, instance, snapshot)
@@ -328,13 +327,10 @@ class CaseRuntime:
 
     @staticmethod
     def _outcome(case: Case, instance: EngineInstance, snapshot: Snapshot) -> str | None:
-        explicit = snapshot.variables.get("case_outcome")
-        if isinstance(explicit, str) and explicit:
-            return explicit[:64]
-        if case.status == "cancelled":
-            return "cancelled"
         last = instance.workflow.last_task
-        return (last.task_spec.bpmn_id if last is not None and last.task_spec.bpmn_id else "completed")[:64]
+        return case_outcome(
+            case.status, snapshot.variables, last.task_spec.bpmn_id if last is not None else None
+        )
 
     def _outbox(
         self, session: Session, case: Case, instance: EngineInstance, now: datetime

@@ -64,6 +64,8 @@ async def deploy(
         sha256=result.sha256,
         warnings=result.warnings,
         dry_run=result.dry_run,
+        tests=result.tests,
+        diff=result.diff,
     )
     status = 201 if result.created and not result.dry_run else 200
     return JSONResponse(body.model_dump(mode="json"), status_code=status)

@@ -15,6 +15,8 @@ class DeployAnswer(BaseModel):
     sha256: str
     warnings: list[dict[str, Any]]
     dry_run: bool = False
+    tests: dict[str, Any] | None = None
+    diff: dict[str, Any] = {}
 
 
 class DefinitionItem(BaseModel):

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy.orm import Session
 
@@ -12,8 +13,17 @@ from ..clock import Clock
 from ..db.models import Deployment, ProcessVersion, ProcessVersionFile
 from ..db.retry import write_with_retry
 from ..db.session import Database
-from ..engine import BundleInvalid, ParsedBundle, SpecChecker, content_sha256, parse_bundle
+from ..engine import (
+    BundleInvalid,
+    ParsedBundle,
+    ProcessDefinition,
+    RuntimeContext,
+    SpecChecker,
+    content_sha256,
+    parse_bundle,
+)
 from ..engine.bundle import AssetCheck
+from ..engine.process_tests import TestReport, run_tests
 from ..errors import Invalid, NotFound
 from . import repository
 from .registry import DefinitionRegistry
@@ -30,6 +40,8 @@ class DeployResult:
     warnings: list[dict[str, object]] = field(default_factory=list)
     created: bool = False
     dry_run: bool = False
+    tests: dict[str, Any] | None = None
+    diff: dict[str, Any] = field(default_factory=dict)
 
 
 class DefinitionService:
@@ -42,7 +54,9 @@ class DefinitionService:
         checker: SpecChecker,
         clock: Clock,
         asset_checks: Sequence[AssetCheck] = (),
+        test_context: RuntimeContext | None = None,
     ) -> None:
+        self.test_context = test_context
         self.db = db
         self.clock = clock
         self.registry = registry
@@ -59,10 +73,52 @@ class DefinitionService:
                 details=[p.to_dict() for p in err.problems],
             ) from err
 
+    def run_tests(self, bundle: ParsedBundle, files: Mapping[str, bytes]) -> TestReport | None:
+        """Run the bundle's process tests in memory; a failing test refuses the deploy (422)."""
+        if self.test_context is None:
+            return None
+        definitions = {
+            key: ProcessDefinition(0, key, 0, p.spec, p.subprocess_specs, p.files)
+            for key, p in bundle.processes.items()
+        }
+        by_file: dict[str, list[str]] = {}
+        for key, name in bundle.process_files.items():
+            by_file.setdefault(name, []).append(key)
+        report = run_tests(definitions, files, by_file, self.test_context)
+        if report.problems:
+            raise Invalid(
+                f"the bundle is invalid ({len(report.problems)} problem(s))",
+                code="invalid_definition",
+                details=[p.to_dict() for p in report.problems],
+            )
+        if report.failures:
+            raise Invalid(
+                f"{len(report.failures)} of {len(report.results)} process test(s) failed",
+                code="process_test_failed",
+                details=[
+                    {
+                        "file": r.file,
+                        "line": None,
+                        "element_id": r.element_id,
+                        "test": r.test,
+                        "process_key": r.process_key,
+                        "message": r.message,
+                    }
+                    for r in report.failures
+                ],
+            )
+        return report
+
     def deploy(self, files: Mapping[str, bytes], actor: str, dry_run: bool = False) -> DeployResult:
-        """Validate `files`; store a new version for each key whose content changed (one transaction)."""
+        """Validate `files` and run their tests; store a new version for each key whose content
+        changed (one transaction)."""
         bundle = self.validate(files)
-        return write_with_retry(self.db, lambda session: self._store(session, bundle, files, actor, dry_run))
+        report = self.run_tests(bundle, files)
+        result = write_with_retry(
+            self.db, lambda session: self._store(session, bundle, files, actor, dry_run)
+        )
+        result.tests = report.summary() if report is not None else None
+        return result
 
     def _store(
         self, session: Session, bundle: ParsedBundle, files: Mapping[str, bytes], actor: str, dry_run: bool

@@ -24,6 +24,7 @@ from SpiffWorkflow.spiff.parser.process import VALIDATOR, SpiffBpmnParser
 from .problems import BundleInvalid, Problem
 from .references import reference_problems
 from .spec_checks import SpecChecker
+from .test_files import is_test_file
 from .xmlsafe import element_lines, parse_untrusted_xml
 
 BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
@@ -53,6 +54,7 @@ class ParsedBundle:
     main_key: str
     processes: dict[str, ParsedProcess]
     warnings: list[Problem] = field(default_factory=list)
+    process_files: dict[str, str] = field(default_factory=dict)  # process key → its .bpmn file
 
 
 def content_sha256(files: Mapping[str, bytes]) -> str:
@@ -156,7 +158,7 @@ class _BundleParser:
                         if found:
                             self.problems.extend(found)
                             self.broken_refs.add(name)
-            elif name.endswith(".json"):
+            elif name.endswith(".json") and not is_test_file(name):
                 self._read_json(name, content)
 
     def _read_json(self, name: str, content: bytes) -> None:
@@ -293,7 +295,12 @@ def parse_bundle(
         if not bundle.problems:
             bundle.error(None, None, "the bundle holds no executable bpmn:process")
         raise BundleInvalid(_dedupe(bundle.problems))
-    return ParsedBundle(main_key=main, processes=processes, warnings=_dedupe(bundle.warnings))
+    return ParsedBundle(
+        main_key=main,
+        processes=processes,
+        warnings=_dedupe(bundle.warnings),
+        process_files=dict(bundle.process_file),
+    )
 
 
 def load_process_specs(

@@ -46,11 +46,19 @@ def _children(container: etree._Element) -> Iterator[etree._Element]:
 
 
 def _duplicates(file: str, root: etree._Element) -> list[Problem]:
+    """Flow elements (children of a process or subprocess) and top-level definitions sharing an id;
+    data items of a loop may share one on purpose (input and output of the same variable)."""
     seen: dict[str, int] = {}
     problems = []
     for node in root.iter():
-        if not isinstance(node.tag, str) or not node.tag.startswith(BPMN):
-            continue  # diagram interchange (shapes, edges) ids are not element ids
+        parent = node.getparent()
+        if (
+            not isinstance(node.tag, str)
+            or not node.tag.startswith(BPMN)
+            or parent is None
+            or (parent is not root and parent.tag not in _CONTAINERS)
+        ):
+            continue  # diagram interchange ids, data items, properties: not flow elements
         element_id = node.get("id")
         if not element_id:
             continue
@@ -75,6 +83,8 @@ def _container_problems(file: str, container: etree._Element, messages: set[str]
     flows = {c.get("id"): c for c in _children(container) if c.tag == f"{BPMN}sequenceFlow"}
     where = f"{etree.QName(container).localname} {container.get('id')!r}"
     for flow_id, flow in flows.items():
+        if not flow.get("sourceRef") and not flow.get("targetRef"):
+            continue  # a leftover that connects nothing; the engine ignores it too
         for attribute in ("sourceRef", "targetRef"):
             ref = flow.get(attribute)
             if not ref:
