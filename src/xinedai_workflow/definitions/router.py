@@ -12,7 +12,7 @@ from ..api.deps import DefinitionReader, Deployer, ServicesDep
 from ..api.errors import ERROR_RESPONSES
 from ..engine.xmlsafe import MAX_XML_BYTES
 from ..errors import Invalid
-from .schemas import DefinitionItem, DeployAnswer
+from .schemas import DefinitionItem, DeployAnswer, VersionDiff
 
 router = APIRouter(prefix="/api/v1/definitions", tags=["definitions"], responses=ERROR_RESPONSES)
 
@@ -92,6 +92,19 @@ def list_definitions(
             )
             for r in rows
         ]
+
+
+@router.get("/{key}/versions/{version}/diff", response_model=VersionDiff)
+def get_diff(
+    services: ServicesDep,
+    _principal: DefinitionReader,
+    key: Annotated[str, Path(max_length=200)],
+    version: Annotated[int, Path(ge=1, le=2_147_483_647)],
+) -> VersionDiff:
+    """What the version changed against the one before it: elements added, removed or changed
+    (with the attribute or extension property), DMN rows, and unified diffs of the other files."""
+    with services.db.read() as session:
+        return VersionDiff.model_validate(services.definitions.diff(session, key, version))
 
 
 @router.get("/{key}/versions/{version}/files/{name:path}", response_class=Response)

@@ -26,3 +26,13 @@ class DefinitionItem(BaseModel):
     sha256: str
     deployed_at: datetime
     deployed_by: str
+
+
+class VersionDiff(BaseModel):
+    """What a version changed against `against_version` (null for a key's first version)."""
+
+    key: str
+    version: int
+    against_version: int | None
+    elements: list[dict[str, Any]]
+    files: list[dict[str, Any]]

@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from ..clock import Clock
-from ..db.models import Deployment, ProcessVersion, ProcessVersionFile
+from ..db.models import Deployment, ProcessVersion, ProcessVersionDiff, ProcessVersionFile
 from ..db.retry import write_with_retry
 from ..db.session import Database
 from ..engine import (
@@ -26,6 +26,7 @@ from ..engine.bundle import AssetCheck
 from ..engine.process_tests import TestReport, run_tests
 from ..errors import Invalid, NotFound
 from . import repository
+from .diff import version_diff
 from .registry import DefinitionRegistry
 
 
@@ -127,6 +128,7 @@ class DefinitionService:
         warnings = [w.to_dict() for w in bundle.warnings]
         versions: dict[str, int] = {}
         changed: list[str] = []
+        diffs: dict[str, dict[str, Any]] = {}
         for key, process in bundle.processes.items():
             latest = repository.latest_version(session, key)
             if latest is not None and latest.sha256 == process.sha256:
@@ -134,6 +136,11 @@ class DefinitionService:
             else:
                 versions[key] = (latest.version + 1) if latest is not None else 1
                 changed.append(key)
+            previous = repository.version_files(session, latest.id) if latest is not None else None
+            diffs[key] = {
+                "against_version": latest.version if latest is not None else None,
+                **version_diff(previous, process.files),
+            }
         main = bundle.processes[bundle.main_key]
         result = DeployResult(
             key=bundle.main_key,
@@ -143,6 +150,7 @@ class DefinitionService:
             warnings=warnings,
             created=bool(changed),
             dry_run=dry_run,
+            diff=diffs,
         )
         if dry_run or not changed:
             return result
@@ -168,6 +176,13 @@ class DefinitionService:
             )
             session.add(row)
             session.flush()
+            session.add(
+                ProcessVersionDiff(
+                    process_version_id=row.id,
+                    against_version=diffs[key]["against_version"],
+                    diff={k: v for k, v in diffs[key].items() if k != "against_version"},
+                )
+            )
             for name, content in process.files.items():
                 digest = repository.store_file(session, content)
                 session.add(ProcessVersionFile(process_version_id=row.id, name=name, sha256=digest))
@@ -176,6 +191,21 @@ class DefinitionService:
 
     def list(self, session: Session, all_versions: bool = False) -> list[ProcessVersion]:
         return repository.list_versions(session, all_versions)
+
+    def diff(self, session: Session, key: str, version: int) -> dict[str, Any]:
+        """What version `version` of `key` changed against the version before it."""
+        row = repository.get_version(session, key, version)
+        if row is None:
+            raise NotFound(f"{key} version {version} is not deployed")
+        stored = session.get(ProcessVersionDiff, row.id)
+        if stored is None:  # deployed before diffs were kept: compute it now
+            before = repository.get_version(session, key, version - 1) if version > 1 else None
+            previous = repository.version_files(session, before.id) if before is not None else None
+            body = version_diff(previous, repository.version_files(session, row.id))
+            against = before.version if before is not None else None
+        else:
+            body, against = stored.diff, stored.against_version
+        return {"key": key, "version": version, "against_version": against, **body}
 
     def file(self, session: Session, key: str, version: int, name: str) -> bytes:
         row = repository.get_version(session, key, version)

@@ -7,6 +7,7 @@ from .definitions import Deployment, ProcessVersion, ProcessVersionFile, StoredF
 from .history import HistoryEntry
 from .idempotency import IdempotencyKey
 from .outbox import OutboxMessage
+from .version_diffs import ProcessVersionDiff
 
 __all__ = [
     "BlockedContact",
@@ -20,6 +21,7 @@ __all__ = [
     "OutboxMessage",
     "PersonalDataRead",
     "ProcessVersion",
+    "ProcessVersionDiff",
     "ProcessVersionFile",
     "RecordedContact",
     "StoredFile",
