@@ -26,6 +26,7 @@ from .container import Services, build_services
 from .definitions.router import router as definitions_router
 from .events.router import router as events_router
 from .history.router import router as audit_router
+from .incidents.router import router as incidents_router
 from .reports.router import router as reports_router
 from .settings import Settings, get_settings
 from .tasks.router import router as tasks_router
@@ -119,6 +120,7 @@ def create_app(
     app.include_router(audit_router)
     app.include_router(reports_router)
     app.include_router(compliance_router)
+    app.include_router(incidents_router)
     return app
 
 

@@ -68,7 +68,14 @@ def build_services(settings: Settings, clock: Clock | None = None, db: Database 
         db, registry, runtime, clock, settings.default_process_key, settings.message_buffer_ttl_seconds
     )
     access_log = AccessLog(db, clock)
-    cases = CaseService(db, registry, runtime, clock, on_personal_data_read=access_log.hook("case_view"))
+    cases = CaseService(
+        db,
+        registry,
+        runtime,
+        clock,
+        on_personal_data_read=access_log.hook("case_view"),
+        default_group=settings.default_candidate_group,
+    )
     tasks = TaskService(
         db,
         registry,

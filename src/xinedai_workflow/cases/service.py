@@ -46,7 +46,9 @@ class CaseService:
         runtime: CaseRuntime,
         clock: Clock,
         on_personal_data_read: AccessHook | None = None,
+        default_group: str | None = None,
     ) -> None:
+        self.default_group = default_group
         self.db = db
         self.registry = registry
         self.runtime = runtime
@@ -81,7 +83,7 @@ class CaseService:
     # -- reading ------------------------------------------------------------------------------
     def visible_case(self, session: Session, principal: Principal, case_id: uuid.UUID) -> Case:
         case = session.get(Case, case_id)
-        if case is None or not can_see(session, principal, case):
+        if case is None or not can_see(session, principal, case, self.default_group):
             raise NotFound(f"case {case_id} not found")
         return case
 
@@ -112,7 +114,7 @@ class CaseService:
         cursor: str | None,
     ) -> dict[str, Any]:
         after = decode_cursor(cursor, 2)
-        query = select(Case).where(visible_cases(principal))
+        query = select(Case).where(visible_cases(principal, self.default_group))
         if status:
             query = query.where(Case.status == status)
         if stage:

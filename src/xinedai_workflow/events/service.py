@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -19,6 +19,7 @@ from ..db.session import Database
 from ..definitions.registry import DefinitionRegistry
 from ..engine import ProcessDefinition
 from ..errors import Conflict, Invalid, NotFound, ServiceError
+from ..history.service import NewEntry, append
 from ..idempotency import Answer, remember, replay
 from .schemas import MessageIn, OverdueEvent, PaymentEvent
 
@@ -65,7 +66,9 @@ class EventService:
         singleton = f"{self.default_key}:{event.loan_id}"
         case = session.scalars(select(Case).where(Case.singleton_key == singleton)).first()
         variables = overdue_variables(event)
-        if case is not None:
+        if case is not None and case.status == "error":
+            answer = self._hold_for_incident(session, case, event, variables, actor, now)
+        elif case is not None:
             self.runtime.deliver_or_buffer(
                 session,
                 case,
@@ -85,6 +88,39 @@ class EventService:
             return opened
         remember(session, "overdue", event.event_id, body, answer, case.id, now)
         return answer
+
+    def _hold_for_incident(
+        self,
+        session: Session,
+        case: Case,
+        event: OverdueEvent,
+        variables: dict[str, Any],
+        actor: str,
+        now: datetime,
+    ) -> Answer:
+        """The loan's case is in error: keep the update on it with no expiry (delivered once the case
+        is retried or moved to a working version and waits again) and record it on the incident.
+        A second case is not opened: it would collect the same loan twice."""
+        self.runtime.buffer(
+            session,
+            case,
+            "overdue_updated",
+            variables,
+            {"loan_id": event.loan_id},
+            actor,
+            now,
+            event.event_id,
+            None,
+        )
+        entry = NewEntry(
+            "incident_event_held",
+            actor,
+            case.error_element_id,
+            {"event_id": event.event_id, "error": case.error_message, "days_past_due": event.days_past_due},
+        )
+        append(session, case, [entry], now)
+        session.flush()
+        return Answer(200, {"case_id": str(case.id), "status": case.status, "incident": True})
 
     def _open_case(
         self,
