@@ -173,3 +173,19 @@ def test_a_parameter_named_input_is_allowed_and_the_builtin_is_not() -> None:
     for attempt in forbidden:
         with pytest.raises(ScriptRejected):
             attempt()
+
+
+def test_a_dmn_file_without_a_decision_is_refused_not_a_crash() -> None:
+    files = read_bundle_dir([PROCESSES])
+    files["empty.dmn"] = (
+        b'<?xml version="1.0" encoding="UTF-8"?>\n'
+        b'<definitions xmlns="https://www.omg.org/spec/DMN/20191111/MODEL/" id="d" name="d" namespace="x"/>'
+    )
+    try:
+        parse_bundle(files, CHECKER, [TEMPLATES])
+    except BundleInvalid as err:
+        assert [(p.file, p.message) for p in err.problems] == [
+            ("empty.dmn", "the DMN file holds no <decision>: add one or leave the file out")
+        ]
+    else:
+        raise AssertionError("a DMN file without a decision was accepted")

@@ -182,6 +182,11 @@ class _BundleParser:
             root = tree.getroot()
             try:
                 if name.endswith(".dmn"):
+                    if root.find("{*}decision") is None:
+                        self.error(
+                            name, None, "the DMN file holds no <decision>: add one or leave the file out"
+                        )
+                        continue
                     self.parser.add_dmn_xml(root, filename=name)
                     for decision in root.iter("{*}decision"):
                         self.decision_file[decision.get("id", "")] = name
@@ -192,7 +197,7 @@ class _BundleParser:
             except SpiffWorkflowException as err:
                 if name not in self.broken_refs:
                     self._from_spiff(err, name)
-            except (etree.LxmlError, AttributeError, KeyError, ValueError, TypeError) as err:
+            except (etree.LxmlError, AttributeError, IndexError, KeyError, ValueError, TypeError) as err:
                 # SpiffWorkflow lets some raw errors through (e.g. two decisions in one DMN file)
                 hint = " (one <decision> per DMN file)" if name.endswith(".dmn") else ""
                 self.error(name, None, f"cannot parse: {err}{hint}")
