@@ -49,6 +49,7 @@ def _duplicates(file: str, root: etree._Element) -> list[Problem]:
     """Flow elements (children of a process or subprocess) and top-level definitions sharing an id;
     data items of a loop may share one on purpose (input and output of the same variable)."""
     seen: dict[str, int] = {}
+    first: dict[str, etree._Element] = {}
     problems = []
     for node in root.iter():
         parent = node.getparent()
@@ -62,6 +63,8 @@ def _duplicates(file: str, root: etree._Element) -> list[Problem]:
         element_id = node.get("id")
         if not element_id:
             continue
+        if element_id in seen and _same_declaration(first[element_id], node):
+            continue  # the same declaration twice (a data object drawn twice): harmless
         if element_id in seen:
             problems.append(
                 Problem(
@@ -74,7 +77,12 @@ def _duplicates(file: str, root: etree._Element) -> list[Problem]:
             )
         else:
             seen[element_id] = node.sourceline or 0
+            first[element_id] = node
     return problems
+
+
+def _same_declaration(a: etree._Element, b: etree._Element) -> bool:
+    return a.tag == b.tag and dict(a.attrib) == dict(b.attrib) and len(a) == 0 and len(b) == 0
 
 
 def _container_problems(file: str, container: etree._Element, messages: set[str]) -> list[Problem]:
