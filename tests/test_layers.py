@@ -31,6 +31,7 @@ LAYERS: list[tuple[str, frozenset[str]]] = [
                 "agencies",
                 "complaints",
                 "bureau",
+                "incidents",
             }
         ),
     ),

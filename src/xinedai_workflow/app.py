@@ -32,6 +32,7 @@ from .compliance.router import router as compliance_router
 from .definitions.router import router as definitions_router
 from .events.router import router as events_router
 from .history.router import router as audit_router
+from .incidents.router import router as incidents_router
 from .migration.router import router as migration_router
 from .reports.router import router as reports_router
 from .settings import Settings, get_settings
@@ -134,6 +135,7 @@ def create_app(
     app.include_router(agencies_router)
     app.include_router(complaints_router)
     app.include_router(bureau_router)
+    app.include_router(incidents_router)
     return app
 
 

@@ -30,14 +30,17 @@ from .db.unit_of_work import Refusal, UnitOfWork
 from .definitions.registry import DefinitionRegistry
 from .definitions.service import DefinitionService
 from .domain.strategy import parse_split
+from .domain.templates import make_environment
 from .engine import RuntimeContext, SandboxLimits, SpecChecker
+from .engine.template_checks import template_check
 from .events.service import EventService
 from .history.access_log import AccessLog
 from .history.reader import HistoryService
+from .incidents.service import IncidentService
 from .migration.service import MigrationService
 from .reports.service import ReportService
 from .runtime import CaseRuntime
-from .runtime.script_helpers import HELPER_NAMES, SCRIPT_HELPERS, version_helpers
+from .runtime.script_helpers import CONTEXT_KEYS, HELPER_NAMES, SCRIPT_HELPERS, version_helpers
 from .settings import Settings
 from .simulation.jobs import SimulationJobs
 from .simulation.service import SimulationService
@@ -68,6 +71,7 @@ class Services:
     batches: BatchService
     simulations: SimulationService
     simulation_jobs: SimulationJobs
+    incidents: IncidentService
     agencies: AgencyService
     complaints: ComplaintService
     bureau: BureauService
@@ -89,6 +93,7 @@ class Services:
             self.migration,
             self.batches,
             self.simulations,
+            self.incidents,
             self.agencies,
             self.complaints,
             self.bureau,
@@ -151,7 +156,10 @@ def build_services(settings: Settings, clock: Clock | None = None, db: Database 
     runtime = CaseRuntime(registry, ctx)
     checker = SpecChecker(HELPER_NAMES, OPERATION_CHANNELS)
     compliance = build_compliance(settings, uow, clock, registry)
-    definitions = DefinitionService(uow, registry, checker, clock, asset_checks=[compliance.asset_check])
+    templates = template_check(CONTEXT_KEYS, make_environment)
+    definitions = DefinitionService(
+        uow, registry, checker, clock, asset_checks=[compliance.asset_check, templates], test_context=ctx
+    )
     access_log = AccessLog(db, clock)
     agencies = AgencyService(db, clock, compliance.guard, access_log)
     complaints = ComplaintService(db, clock, runtime, registry, compliance.policies, agencies)
@@ -168,7 +176,14 @@ def build_services(settings: Settings, clock: Clock | None = None, db: Database 
         strategy=parse_split(settings.strategy_split) if settings.strategy_split else None,
         payment_hooks=[agencies.on_payment],
     )
-    cases = CaseService(uow, registry, runtime, clock, on_personal_data_read=access_log.hook("case_view"))
+    cases = CaseService(
+        uow,
+        registry,
+        runtime,
+        clock,
+        on_personal_data_read=access_log.hook("case_view"),
+        default_group=settings.default_candidate_group,
+    )
     tasks = TaskService(
         uow,
         registry,
@@ -204,6 +219,7 @@ def build_services(settings: Settings, clock: Clock | None = None, db: Database 
             settings.processes_dir / "simulation" / "default_model.yaml",
         ),
         simulation_jobs=SimulationJobs(uow, clock, settings.processes_dir, build_services),
+        incidents=IncidentService(uow, settings.default_candidate_group),
         agencies=agencies,
         complaints=complaints,
         bureau=bureau,

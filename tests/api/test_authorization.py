@@ -41,6 +41,8 @@ ROLE_TABLE: dict[tuple[str, str], set[str]] = {
     ("POST", "/api/v1/definitions"): {"compliance"},
     ("GET", "/api/v1/definitions"): {"compliance", "auditor"},
     ("GET", "/api/v1/definitions/{key}/versions/{version}/files/{name}"): {"compliance", "auditor"},
+    ("GET", "/api/v1/definitions/{key}/versions/{version}/diff"): {"compliance", "auditor"},
+    ("GET", "/api/v1/incidents"): {"supervisor", "compliance", "auditor"},
     ("POST", "/api/v1/events/overdue"): {"system"},
     ("POST", "/api/v1/events/overdue:batch"): {"system"},
     ("POST", "/api/v1/events/payment"): {"system"},

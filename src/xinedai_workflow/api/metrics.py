@@ -38,6 +38,12 @@ class Metrics:
         )
         self.due_timers = Gauge("xinedai_timers_due", "Timers due and not yet fired", registry=self.registry)
         self.outbox = Gauge("xinedai_outbox", "Outbox messages by status", ["status"], registry=self.registry)
+        self.incidents = Gauge(
+            "xinedai_incidents",
+            "Cases in error by process version and element",
+            ["process_key", "version", "element_id"],
+            registry=self.registry,
+        )
 
     def install(self, app: FastAPI) -> None:
         app.add_middleware(_MeasureRequests, metrics=self)
@@ -60,6 +66,13 @@ class Metrics:
                 select(OutboxMessage.status, func.count()).group_by(OutboxMessage.status)
             ):
                 self.outbox.labels(status).set(count)
+            self.incidents.clear()  # a fixed incident disappears from the scrape
+            for key, version, element, count in session.execute(
+                select(Case.process_key, Case.definition_version, Case.error_element_id, func.count())
+                .where(Case.status == "error")
+                .group_by(Case.process_key, Case.definition_version, Case.error_element_id)
+            ):
+                self.incidents.labels(key, str(version), element or "").set(count)
         return generate_latest(self.registry)
 
 

@@ -9,6 +9,10 @@
 - Personal data is shown unmasked to the people who work the case (a worker of one of its lanes),
   to `system` (it sent the data) and to `admin`; everyone else gets it masked.
 
+- Incidents: a case in `error` that has no human task yet (it failed before offering any work) is
+  in no lane; it belongs to the default group (the group of tasks outside any lane), so a
+  supervisor of that group sees it and can retry it. Collectors still see only their lanes' cases.
+
 Anything not visible answers 404, never 403, so ids cannot be probed.
 """
 
@@ -16,7 +20,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import ColumnElement, exists, false, select, true
+from sqlalchemy import ColumnElement, and_, exists, false, or_, select, true
 from sqlalchemy.orm import Session
 
 from ..auth.principal import Principal
@@ -40,11 +44,18 @@ def _works_clause(principal: Principal, case_id: Any) -> ColumnElement[bool]:
     )
 
 
-def visible_cases(principal: Principal) -> ColumnElement[bool]:
+def _unassigned_incident(principal: Principal, default_group: str | None) -> ColumnElement[bool]:
+    """Cases in error with no task at all, for supervisors of the default group."""
+    if not default_group or "supervisor" not in principal.roles or default_group not in principal.lanes:
+        return false()
+    return and_(Case.status == "error", ~exists(select(HumanTask.id).where(HumanTask.case_id == Case.id)))
+
+
+def visible_cases(principal: Principal, default_group: str | None = None) -> ColumnElement[bool]:
     """A WHERE clause on `Case` limiting rows to what the principal may see."""
     if principal.reads_everything:
         return true()
-    return _works_clause(principal, Case.id)
+    return or_(_works_clause(principal, Case.id), _unassigned_incident(principal, default_group))
 
 
 def _works(session: Session, principal: Principal, case: Case) -> bool:
@@ -53,8 +64,13 @@ def _works(session: Session, principal: Principal, case: Case) -> bool:
     return bool(session.execute(select(_works_clause(principal, case.id))).scalar())
 
 
-def can_see(session: Session, principal: Principal, case: Case) -> bool:
-    return principal.reads_everything or _works(session, principal, case)
+def can_see(session: Session, principal: Principal, case: Case, default_group: str | None = None) -> bool:
+    if principal.reads_everything or _works(session, principal, case):
+        return True
+    if case.status != "error" or not default_group:
+        return False
+    clause = _unassigned_incident(principal, default_group)
+    return bool(session.execute(select(Case.id).where(Case.id == case.id, clause)).first())
 
 
 def works_case(session: Session, principal: Principal, case: Case) -> bool:

@@ -45,8 +45,10 @@ class CaseService:
         runtime: CaseRuntime,
         clock: Clock,
         on_personal_data_read: AccessHook,
+        default_group: str | None = None,
     ) -> None:
         self.uow = uow
+        self.default_group = default_group
         self.registry = registry
         self.runtime = runtime
         self.clock = clock
@@ -76,7 +78,7 @@ class CaseService:
     # -- reading ------------------------------------------------------------------------------
     def visible_case(self, session: Session, principal: Principal, case_id: uuid.UUID) -> Case:
         case = session.get(Case, case_id)
-        if case is None or not can_see(session, principal, case):
+        if case is None or not can_see(session, principal, case, self.default_group):
             raise NotFound(f"case {case_id} not found")
         return case
 
@@ -108,7 +110,7 @@ class CaseService:
         rows = self.uow.read(
             lambda session: repository.list_cases(
                 session,
-                visible_cases(principal),
+                visible_cases(principal, self.default_group),
                 status=status,
                 stage=stage,
                 loan_id=loan_id,

@@ -21,6 +21,7 @@ from ..auth.principal import Principal
 from ..db.models import BlockedContact, Case, HumanTask, OutboxMessage, RecordedContact
 from ..db.unit_of_work import Refusal
 from ..definitions.registry import DefinitionRegistry
+from ..domain.case_rules import ENDED
 from ..domain.contact_model import (
     CALL_CHANNELS,
     Action,
@@ -37,7 +38,6 @@ from ..domain.local_time import zone
 from ..errors import Conflict, Invalid
 from ..history.service import NewEntry, append
 from ..ids import uuid7
-from ..runtime.rules import ENDED
 from .facts import REFUSED, record_fact, with_recorded_facts
 from .pauses import last_pause_end, paused_decision
 from .policy import PolicyInForce, PolicyStore

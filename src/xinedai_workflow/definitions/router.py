@@ -12,7 +12,7 @@ from ..api.deps import DefinitionReader, Deployer, provided
 from ..api.errors import ERROR_RESPONSES
 from ..engine.xmlsafe import MAX_XML_BYTES
 from ..errors import Invalid
-from .schemas import DefinitionItem, DeployAnswer
+from .schemas import DefinitionItem, DeployAnswer, VersionDiff
 from .service import DefinitionService
 
 DefinitionsDep = Annotated[DefinitionService, Depends(provided(DefinitionService))]
@@ -67,6 +67,8 @@ async def deploy(
         sha256=result.sha256,
         warnings=result.warnings,
         dry_run=result.dry_run,
+        tests=result.tests,
+        diff=result.diff,
     )
     status = 201 if result.created and not result.dry_run else 200
     return JSONResponse(body.model_dump(mode="json"), status_code=status)
@@ -91,6 +93,18 @@ def list_definitions(
         )
         for r in definitions.list(all_versions)
     ]
+
+
+@router.get("/{key}/versions/{version}/diff", response_model=VersionDiff)
+def get_diff(
+    definitions: DefinitionsDep,
+    _principal: DefinitionReader,
+    key: Annotated[str, Path(max_length=200)],
+    version: Annotated[int, Path(ge=1, le=2_147_483_647)],
+) -> VersionDiff:
+    """What the version changed against the one before it: elements added, removed or changed
+    (with the attribute or extension property), DMN rows, and unified diffs of the other files."""
+    return VersionDiff.model_validate(definitions.diff(key, version))
 
 
 @router.get("/{key}/versions/{version}/files/{name:path}", response_class=Response)

@@ -15,6 +15,8 @@ class DeployAnswer(BaseModel):
     sha256: str
     warnings: list[dict[str, Any]]
     dry_run: bool = False
+    tests: dict[str, Any] | None = None
+    diff: dict[str, Any] = {}
 
 
 class DefinitionItem(BaseModel):
@@ -24,3 +26,13 @@ class DefinitionItem(BaseModel):
     sha256: str
     deployed_at: datetime
     deployed_by: str
+
+
+class VersionDiff(BaseModel):
+    """What a version changed against `against_version` (null for a key's first version)."""
+
+    key: str
+    version: int
+    against_version: int | None
+    elements: list[dict[str, Any]]
+    files: list[dict[str, Any]]

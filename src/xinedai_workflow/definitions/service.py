@@ -5,16 +5,27 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy.orm import Session
 
 from ..clock import Clock
-from ..db.models import Deployment, ProcessVersion, ProcessVersionFile
+from ..db.models import Deployment, ProcessVersion, ProcessVersionDiff, ProcessVersionFile
 from ..db.unit_of_work import UnitOfWork
-from ..engine import BundleInvalid, ParsedBundle, SpecChecker, content_sha256, parse_bundle
+from ..engine import (
+    BundleInvalid,
+    ParsedBundle,
+    ProcessDefinition,
+    RuntimeContext,
+    SpecChecker,
+    content_sha256,
+    parse_bundle,
+)
 from ..engine.bundle import AssetCheck
+from ..engine.process_tests import TestReport, run_tests
 from ..errors import Invalid, NotFound
 from . import repository
+from .diff import version_diff
 from .registry import DefinitionRegistry
 
 
@@ -29,6 +40,8 @@ class DeployResult:
     warnings: list[dict[str, object]] = field(default_factory=list)
     created: bool = False
     dry_run: bool = False
+    tests: dict[str, Any] | None = None
+    diff: dict[str, Any] = field(default_factory=dict)
 
 
 class DefinitionService:
@@ -41,7 +54,9 @@ class DefinitionService:
         checker: SpecChecker,
         clock: Clock,
         asset_checks: Sequence[AssetCheck] = (),
+        test_context: RuntimeContext | None = None,
     ) -> None:
+        self.test_context = test_context
         self.uow = uow
         self.clock = clock
         self.registry = registry
@@ -58,10 +73,50 @@ class DefinitionService:
                 details=[p.to_dict() for p in err.problems],
             ) from err
 
+    def run_tests(self, bundle: ParsedBundle, files: Mapping[str, bytes]) -> TestReport | None:
+        """Run the bundle's process tests in memory; a failing test refuses the deploy (422)."""
+        if self.test_context is None:
+            return None
+        definitions = {
+            key: ProcessDefinition(0, key, 0, p.spec, p.subprocess_specs, p.files)
+            for key, p in bundle.processes.items()
+        }
+        by_file: dict[str, list[str]] = {}
+        for key, name in bundle.process_files.items():
+            by_file.setdefault(name, []).append(key)
+        report = run_tests(definitions, files, by_file, self.test_context)
+        if report.problems:
+            raise Invalid(
+                f"the bundle is invalid ({len(report.problems)} problem(s))",
+                code="invalid_definition",
+                details=[p.to_dict() for p in report.problems],
+            )
+        if report.failures:
+            raise Invalid(
+                f"{len(report.failures)} of {len(report.results)} process test(s) failed",
+                code="process_test_failed",
+                details=[
+                    {
+                        "file": r.file,
+                        "line": None,
+                        "element_id": r.element_id,
+                        "test": r.test,
+                        "process_key": r.process_key,
+                        "message": r.message,
+                    }
+                    for r in report.failures
+                ],
+            )
+        return report
+
     def deploy(self, files: Mapping[str, bytes], actor: str, dry_run: bool = False) -> DeployResult:
-        """Validate `files`; store a new version for each key whose content changed (one transaction)."""
+        """Validate `files` and run their tests; store a new version for each key whose content
+        changed (one transaction)."""
         bundle = self.validate(files)
-        return self.uow.write(lambda session: self._store(session, bundle, files, actor, dry_run))
+        report = self.run_tests(bundle, files)
+        result = self.uow.write(lambda session: self._store(session, bundle, files, actor, dry_run))
+        result.tests = report.summary() if report is not None else None
+        return result
 
     def _store(
         self, session: Session, bundle: ParsedBundle, files: Mapping[str, bytes], actor: str, dry_run: bool
@@ -70,6 +125,7 @@ class DefinitionService:
         warnings = [w.to_dict() for w in bundle.warnings]
         versions: dict[str, int] = {}
         changed: list[str] = []
+        diffs: dict[str, dict[str, Any]] = {}
         for key, process in bundle.processes.items():
             latest = repository.latest_version(session, key)
             if latest is not None and latest.sha256 == process.sha256:
@@ -77,6 +133,11 @@ class DefinitionService:
             else:
                 versions[key] = (latest.version + 1) if latest is not None else 1
                 changed.append(key)
+            previous = repository.version_files(session, latest.id) if latest is not None else None
+            diffs[key] = {
+                "against_version": latest.version if latest is not None else None,
+                **version_diff(previous, process.files),
+            }
         main = bundle.processes[bundle.main_key]
         result = DeployResult(
             key=bundle.main_key,
@@ -86,6 +147,7 @@ class DefinitionService:
             warnings=warnings,
             created=bool(changed),
             dry_run=dry_run,
+            diff=diffs,
         )
         if dry_run or not changed:
             return result
@@ -111,6 +173,13 @@ class DefinitionService:
             )
             session.add(row)
             session.flush()
+            session.add(
+                ProcessVersionDiff(
+                    process_version_id=row.id,
+                    against_version=diffs[key]["against_version"],
+                    diff={k: v for k, v in diffs[key].items() if k != "against_version"},
+                )
+            )
             for name, content in process.files.items():
                 digest = repository.store_file(session, content)
                 session.add(ProcessVersionFile(process_version_id=row.id, name=name, sha256=digest))
@@ -120,6 +189,25 @@ class DefinitionService:
     def list(self, all_versions: bool = False) -> list[ProcessVersion]:
         """The latest version of each key (or every version)."""
         return self.uow.read(lambda session: repository.list_versions(session, all_versions))
+
+    def diff(self, key: str, version: int) -> dict[str, Any]:
+        """What version `version` of `key` changed against the version before it."""
+        return self.uow.read(lambda session: self._diff(session, key, version))
+
+    @staticmethod
+    def _diff(session: Session, key: str, version: int) -> dict[str, Any]:
+        row = repository.get_version(session, key, version)
+        if row is None:
+            raise NotFound(f"{key} version {version} is not deployed")
+        stored = session.get(ProcessVersionDiff, row.id)
+        if stored is None:  # deployed before diffs were kept: compute it now
+            before = repository.get_version(session, key, version - 1) if version > 1 else None
+            previous = repository.version_files(session, before.id) if before is not None else None
+            body = version_diff(previous, repository.version_files(session, row.id))
+            against = before.version if before is not None else None
+        else:
+            body, against = stored.diff, stored.against_version
+        return {"key": key, "version": version, "against_version": against, **body}
 
     def file(self, key: str, version: int, name: str) -> bytes:
         """A deployed file, byte-identical."""

@@ -204,6 +204,44 @@ def contract_no(case: Mapping[str, Any]) -> str:
     return str(case.get("contract_no") or case["loan_id"])
 
 
+MESSAGE_CONTEXT_KEYS = frozenset(
+    {
+        "bank_name",
+        "hotline",
+        "product_name",
+        "agent_name",
+        "borrower_name",
+        "contract_no",
+        "contract_tail",
+        "due_date",
+        "days_overdue",
+        "as_of",
+        "amount_owed",
+        "overdue_principal",
+        "overdue_interest",
+        "penalty",
+        "compound",
+        "bucket",
+    }
+)
+LETTER_BANK_KEYS = ("bank_name", "bank_branch", "bank_address", "bank_postcode", "hotline", "product_name")
+# every key letter_context may give (the bank's keys and contract_date only when known)
+LETTER_CONTEXT_KEYS = frozenset(
+    {
+        *LETTER_BANK_KEYS,
+        "borrower_name",
+        "borrower_address",
+        "contract_no",
+        "loan_amount",
+        "letter_no",
+        "letter_date",
+        "respond_by",
+        "claim",
+        "contract_date",
+    }
+)
+
+
 def message_context(
     case: Mapping[str, Any], ledger: Mapping[str, Any], bank: Mapping[str, Any], today: date
 ) -> dict[str, Any]:
@@ -240,11 +278,7 @@ def letter_context(
 ) -> dict[str, Any]:
     """The demand letter's context: addressee, contract, the itemised claim and the reply date."""
     claim = claim_on(ledger, today)
-    context = {
-        key: bank[key]
-        for key in ("bank_name", "bank_branch", "bank_address", "bank_postcode", "hotline", "product_name")
-        if bank.get(key)
-    }
+    context = {key: bank[key] for key in LETTER_BANK_KEYS if bank.get(key)}
     context.update(
         {
             "borrower_name": case["borrower"]["name"],

@@ -15,6 +15,7 @@ from .instance import (
     TaskNotReady,
     WaitingMessage,
     WaitingTimer,
+    step_report,
 )
 from .problems import BundleInvalid, Problem
 from .sandbox import SandboxLimits
@@ -42,4 +43,5 @@ __all__ = [
     "content_sha256",
     "load_process_specs",
     "parse_bundle",
+    "step_report",
 ]

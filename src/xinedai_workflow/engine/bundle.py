@@ -17,13 +17,14 @@ from typing import Any
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import SchemaError
 from lxml import etree
-from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
 from SpiffWorkflow.bpmn.specs import BpmnProcessSpec
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 from SpiffWorkflow.spiff.parser.process import VALIDATOR, SpiffBpmnParser
 
 from .problems import BundleInvalid, Problem
+from .references import reference_problems
 from .spec_checks import SpecChecker
+from .test_files import is_test_file
 from .xmlsafe import element_lines, parse_untrusted_xml
 
 BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
@@ -53,6 +54,7 @@ class ParsedBundle:
     main_key: str
     processes: dict[str, ParsedProcess]
     warnings: list[Problem] = field(default_factory=list)
+    process_files: dict[str, str] = field(default_factory=dict)  # process key → its .bpmn file
 
 
 def content_sha256(files: Mapping[str, bytes]) -> str:
@@ -94,6 +96,8 @@ class _BundleParser:
         self.parser = SpiffBpmnParser(validator=VALIDATOR)
         self.process_file: dict[str, str] = {}
         self.decision_file: dict[str, str] = {}
+        # files with dangling references: SpiffWorkflow's own (misleading) errors on them are dropped
+        self.broken_refs: set[str] = set()
 
     # -- locating problems --------------------------------------------------------------------
     def _line(self, file: str | None, element_id: str | None) -> int | None:
@@ -149,7 +153,12 @@ class _BundleParser:
                 if tree is not None:
                     self.trees[name] = tree
                     self.lines[name] = element_lines(tree)
-            elif name.endswith(".json"):
+                    if name.endswith(".bpmn"):
+                        found = reference_problems(name, tree)
+                        if found:
+                            self.problems.extend(found)
+                            self.broken_refs.add(name)
+            elif name.endswith(".json") and not is_test_file(name):
                 self._read_json(name, content)
 
     def _read_json(self, name: str, content: bytes) -> None:
@@ -173,6 +182,11 @@ class _BundleParser:
             root = tree.getroot()
             try:
                 if name.endswith(".dmn"):
+                    if root.find("{*}decision") is None:
+                        self.error(
+                            name, None, "the DMN file holds no <decision>: add one or leave the file out"
+                        )
+                        continue
                     self.parser.add_dmn_xml(root, filename=name)
                     for decision in root.iter("{*}decision"):
                         self.decision_file[decision.get("id", "")] = name
@@ -181,8 +195,9 @@ class _BundleParser:
                     for process in root.iter(f"{{{BPMN_NS}}}process"):
                         self.process_file[process.get("id", "")] = name
             except SpiffWorkflowException as err:
-                self._from_spiff(err, name)
-            except (etree.LxmlError, AttributeError, KeyError, ValueError, TypeError) as err:
+                if name not in self.broken_refs:
+                    self._from_spiff(err, name)
+            except (etree.LxmlError, AttributeError, IndexError, KeyError, ValueError, TypeError) as err:
                 # SpiffWorkflow lets some raw errors through (e.g. two decisions in one DMN file)
                 hint = " (one <decision> per DMN file)" if name.endswith(".dmn") else ""
                 self.error(name, None, f"cannot parse: {err}{hint}")
@@ -196,11 +211,9 @@ class _BundleParser:
             try:
                 spec = self.parser.get_spec(key)
                 subprocess_specs = self.parser.get_subprocess_specs(key)
-            except ValidationException as err:
-                self._from_spiff(err, self.process_file.get(key))
-                continue
             except SpiffWorkflowException as err:
-                self._from_spiff(err, self.process_file.get(key))
+                if self.process_file.get(key) not in self.broken_refs:
+                    self._from_spiff(err, self.process_file.get(key))
                 continue
             except (KeyError, AttributeError, TypeError, ValueError) as err:
                 self.error(self.process_file.get(key), key, f"cannot build process: {err}")
@@ -287,7 +300,12 @@ def parse_bundle(
         if not bundle.problems:
             bundle.error(None, None, "the bundle holds no executable bpmn:process")
         raise BundleInvalid(_dedupe(bundle.problems))
-    return ParsedBundle(main_key=main, processes=processes, warnings=_dedupe(bundle.warnings))
+    return ParsedBundle(
+        main_key=main,
+        processes=processes,
+        warnings=_dedupe(bundle.warnings),
+        process_files=dict(bundle.process_file),
+    )
 
 
 def load_process_specs(

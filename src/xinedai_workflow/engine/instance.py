@@ -26,6 +26,7 @@ from SpiffWorkflow.spiff.specs.event_definitions import MessageEventDefinition
 from SpiffWorkflow.task import Task
 from SpiffWorkflow.util.task import TaskState
 
+from ..domain.case_rules import StepReport
 from .engine_time import engine_time
 from .sandbox import SandboxEnvironment, SandboxLimits
 from .serializer import dump_workflow, load_workflow, to_json_value
@@ -127,6 +128,20 @@ class Snapshot:
     error: EngineError | None = None
     # the BPMN id of the element the engine ran last (a completed case's default outcome)
     last_element_id: str | None = None
+
+
+def step_report(snapshot: Snapshot) -> StepReport:
+    """The snapshot as the case rules (`domain.case_rules`) see a step."""
+    explicit = snapshot.variables.get("case_outcome")
+    error = snapshot.error
+    return StepReport(
+        status=snapshot.status,
+        stage=snapshot.stage,
+        explicit_outcome=explicit if isinstance(explicit, str) else None,
+        last_element_id=snapshot.last_element_id,
+        error_message=error.message if error is not None else None,
+        error_element_id=error.element_id if error is not None else None,
+    )
 
 
 ACTIVE = TaskState.READY | TaskState.WAITING | TaskState.STARTED

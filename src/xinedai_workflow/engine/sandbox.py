@@ -103,6 +103,19 @@ class SandboxLimits:
     time_limit_seconds: float = 1.0
 
 
+def _bound_names(tree: ast.AST) -> frozenset[str]:
+    """Names a script binds itself: parameters, assignment/loop/with targets, except aliases."""
+    names: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.arg):
+            names.add(node.arg)
+        elif isinstance(node, ast.Name) and isinstance(node.ctx, (ast.Store, ast.Del)):
+            names.add(node.id)
+        elif isinstance(node, (ast.ExceptHandler, ast.FunctionDef)) and node.name:
+            names.add(node.name)
+    return frozenset(n for n in names if not n.startswith("_"))
+
+
 class _Policy(RestrictingNodeTransformer):
     """RestrictedPython's policy plus our own rules and the guarded operators."""
 
@@ -131,7 +144,9 @@ class _Policy(RestrictingNodeTransformer):
         return node
 
     def visit_Name(self, node: Any) -> Any:
-        if node.id in FORBIDDEN_NAMES:
+        # A name the script binds itself (a parameter, an assignment) is its own variable, not
+        # the builtin, which the sandbox does not offer anyway: `def f(input)` is harmless.
+        if node.id in FORBIDDEN_NAMES and node.id not in getattr(self, "_bound", ()):
             self.error(node, f'"{node.id}" is not available in diagram scripts')
             return node
         return super().visit_Name(node)
@@ -149,10 +164,12 @@ class _Policy(RestrictingNodeTransformer):
         return [ast.copy_location(tick, anchor), *body]
 
     def visit_Module(self, node: Any) -> Any:
+        self._bound = _bound_names(node)
         visited: Any = super().visit_Module(node)
         return ast.fix_missing_locations(visited)
 
     def visit_Expression(self, node: Any) -> Any:
+        self._bound = _bound_names(node)
         visited: Any = super().visit_Expression(node)
         return ast.fix_missing_locations(visited)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import re
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any
 
@@ -14,10 +15,12 @@ from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefin
 from SpiffWorkflow.bpmn.specs.event_definitions.multiple import MultipleEventDefinition
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import (
     CycleTimerEventDefinition,
+    DurationTimerEventDefinition,
     TimerEventDefinition,
 )
 from SpiffWorkflow.specs.base import TaskSpec
 
+from .dmn_cells import dmn_cell_expression, dmn_cell_problem
 from .problems import Problem
 from .sandbox import ScriptRejected, check_expression, check_script
 
@@ -70,6 +73,44 @@ _BUILTIN_CALLABLES = frozenset(
     }
 )
 _jinja = ImmutableSandboxedEnvironment()
+# a bare name that is an ISO-8601 duration (P3D, PT2H, P1Y2M10DT2H30M): the author forgot quotes
+_ISO_NAME = re.compile(r"^P(?=\d|T\d)(\d+Y)?(\d+M)?(\d+W)?(\d+D)?(T(\d+H)?(\d+M)?(\d+S)?)?$")
+
+
+def timer_kind(definition: Any) -> str:
+    """`duration`, `date` or `cycle`: what the timer's expression must give."""
+    if isinstance(definition, CycleTimerEventDefinition):
+        return "cycle"
+    if isinstance(definition, DurationTimerEventDefinition):
+        return "duration"
+    return "date"
+
+
+def assigned_names(task_specs: Iterable[TaskSpec]) -> frozenset[str]:
+    """Every name a script, pre/post script, DMN output or task result of the specs assigns."""
+    names: set[str] = set()
+    for ts in task_specs:
+        extensions = getattr(ts, "extensions", None) or {}
+        for source in (
+            getattr(ts, "script", None),
+            extensions.get("preScript"),
+            extensions.get("postScript"),
+        ):
+            if isinstance(source, str) and source.strip():
+                try:
+                    tree = ast.parse(source)
+                except SyntaxError:
+                    continue
+                names.update(
+                    n.id for n in ast.walk(tree) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)
+                )
+        table = getattr(getattr(ts, "dmnEngine", None), "decision_table", None)
+        if table is not None:
+            names.update(o.name for o in table.outputs if o.name)
+        result = getattr(ts, "result_variable", None)
+        if isinstance(result, str):
+            names.add(result)
+    return frozenset(names)
 
 
 def event_definitions(task_spec: TaskSpec) -> list[Any]:
@@ -123,6 +164,7 @@ class SpecChecker:
     def __init__(self, helper_names: Iterable[str], service_operations: Iterable[str]) -> None:
         self.known_callables = frozenset(helper_names) | _BUILTIN_CALLABLES
         self.service_operations = frozenset(service_operations)
+        self._assigned: frozenset[str] = frozenset()
 
     # -- what a spec references ---------------------------------------------------------------
     @staticmethod
@@ -142,6 +184,7 @@ class SpecChecker:
     # -- the checks ---------------------------------------------------------------------------
     def check(self, specs: list[BpmnProcessSpec], forms: Mapping[str, Any], locate: Locate) -> Findings:
         out = Findings(locate)
+        self._assigned = assigned_names(self._task_specs(specs))
         for ts in self._task_specs(specs):
             element = getattr(ts, "bpmn_id", None)
             if element is None:
@@ -204,6 +247,13 @@ class SpecChecker:
         if not expression:
             out.error(element, "timer has no expression")
             return
+        if _ISO_NAME.match(expression) and expression not in self._assigned:
+            out.error(
+                element,
+                f"timer expression {expression} is read as a variable name: "
+                f'write the duration in quotes: "{expression}"',
+            )
+            return
         self._code(expression, "expression", element, out)
         try:
             literal = ast.literal_eval(expression)
@@ -212,16 +262,19 @@ class SpecChecker:
         if not isinstance(literal, str):
             out.error(element, f"timer expression must give an ISO-8601 string, got {literal!r}")
             return
+        kind = timer_kind(definition)
         try:
-            if isinstance(definition, CycleTimerEventDefinition):
+            if kind == "cycle":
                 TimerEventDefinition.parse_iso_recurring_interval(literal)
-            elif literal.upper().startswith("P"):
+            elif kind == "duration" or literal.upper().startswith("P"):
                 TimerEventDefinition.parse_iso_duration(literal)
             else:
                 TimerEventDefinition.parse_time_or_duration(literal)
         except Exception:
+            example = {"cycle": '"R3/PT1H"', "duration": '"P3D"'}.get(kind, '"2026-12-31T17:00:00+08:00"')
             out.error(
-                element, f"timer expression {literal!r} is not a valid ISO-8601 duration, date or cycle"
+                element,
+                f"timer {kind} {literal!r} is not a valid ISO-8601 {kind}: write it like {example}",
             )
 
     def _check_service(self, ts: TaskSpec, element: str, out: Findings) -> None:
@@ -250,17 +303,25 @@ class SpecChecker:
                 for lhs in entry.lhs:
                     if lhs is None or not lhs.strip() or lhs.strip() == "-":
                         continue
-                    source = lhs.replace("?", "dmninputexpr")
-                    if "dmninputexpr" not in source:
-                        source = f"({entry.input.expression}) == ({lhs})"
-                        try:
-                            ast.parse(source, mode="eval")
-                        except SyntaxError:
-                            source = f"{entry.input.expression} {lhs}"
-                    self._code(source, "expression", element, out)
+                    where = entry.id or rule.id or element
+                    source = dmn_cell_expression(entry.input.expression, lhs)
+                    if source is None:
+                        out.error(
+                            where, f"DMN cell {lhs.strip()!r} on row {rule.row_number} is not valid Python"
+                        )
+                        continue
+                    before = len(out.errors)
+                    self._code(source, "expression", where, out)
+                    if len(out.errors) == before:
+                        why = dmn_cell_problem(source, lhs, getattr(entry.input, "typeRef", "") or "")
+                        if why:
+                            label = entry.input.label or entry.input.expression
+                            out.error(
+                                where, f"DMN cell {lhs.strip()!r} on row {rule.row_number} ({label}): {why}"
+                            )
             for output in rule.outputEntries:
                 if output.text and output.text.strip():
-                    self._code(output.text, "expression", element, out)
+                    self._code(output.text, "expression", output.id or rule.id or element, out)
 
     def _check_user_task(self, ts: TaskSpec, element: str, forms: Mapping[str, Any], out: Findings) -> None:
         props = user_task_properties(ts)

@@ -79,3 +79,6 @@ class MessageIn(BaseModel):
 class CaseRef(BaseModel):
     case_id: str
     status: str | None = None
+    incident: bool | None = Field(
+        default=None, description="True when the loan's case is in error: the event is held on it"
+    )

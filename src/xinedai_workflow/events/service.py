@@ -20,6 +20,7 @@ from ..definitions.registry import DefinitionRegistry
 from ..domain.strategy import StrategySplit
 from ..engine import ProcessDefinition
 from ..errors import Conflict, Invalid, NotFound, ServiceError
+from ..history.service import NewEntry, append
 from ..runtime import CaseRuntime
 from .schemas import MessageIn, OverdueEvent, PaymentEvent
 
@@ -83,6 +84,8 @@ class EventService:
         case = cases.singleton_case(session, self.default_key, event.loan_id)
         if case is None:
             return self._open(session, event, actor, *self.definition_for(session, event.loan_id))
+        if case.status == "error":
+            return self._hold_for_incident(session, case, event, actor)
         self.runtime.deliver_or_buffer(
             session,
             case,
@@ -95,6 +98,32 @@ class EventService:
             self.buffer_ttl,
         )
         return Answer(200, {"case_id": str(case.id), "status": case.status})
+
+    def _hold_for_incident(self, session: Session, case: Case, event: OverdueEvent, actor: str) -> Answer:
+        """The loan's case is in error: keep the update on it with no expiry (delivered once the case
+        is retried or moved to a working version and waits again) and record it on the incident.
+        A second case is not opened: it would collect the same loan twice."""
+        now = self.clock.now()
+        self.runtime.buffer(
+            session,
+            case,
+            "overdue_updated",
+            overdue_variables(event),
+            {"loan_id": event.loan_id},
+            actor,
+            now,
+            event.event_id,
+            None,
+        )
+        entry = NewEntry(
+            "incident_event_held",
+            actor,
+            case.error_element_id,
+            {"event_id": event.event_id, "error": case.error_message, "days_past_due": event.days_past_due},
+        )
+        append(session, case, [entry], now)
+        session.flush()
+        return Answer(200, {"case_id": str(case.id), "status": case.status, "incident": True})
 
     def definition_for(self, session: Session, loan_id: str) -> tuple[ProcessDefinition, str | None]:
         """The version a new case of `loan_id` starts on, and its champion/challenger variant:

@@ -1,8 +1,8 @@
 """The case step: load a case, run one engine step, save its state, derived rows, history and
-outbox rows in the caller's unit of work. Status, stage and outcome follow `rules.RULES`."""
+outbox rows in the caller's unit of work. Status, stage and outcome follow `domain.case_rules.RULES`."""
 
+from ..domain.case_rules import ENDED, RULES, CaseBefore, Decision, StepReport, decide
 from .outbox import outbox_key, request_id_of
-from .rules import ENDED, RULES, CaseBefore, Decision, StepReport, decide
 from .steps import CaseRuntime, MigrationRefused
 
 __all__ = [

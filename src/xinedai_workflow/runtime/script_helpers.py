@@ -176,4 +176,9 @@ def version_helpers(definition: ProcessDefinition) -> dict[str, Any]:
 
 
 VERSION_HELPER_NAMES = frozenset({"render_template"})
+# the keys of the template contexts helpers build (the deploy check reads templates against them)
+CONTEXT_KEYS: dict[str, frozenset[str]] = {
+    "message_context": process_rules.MESSAGE_CONTEXT_KEYS,
+    "letter_context": process_rules.LETTER_CONTEXT_KEYS,
+}
 HELPER_NAMES = frozenset(SCRIPT_HELPERS) | VERSION_HELPER_NAMES

@@ -3,7 +3,7 @@
 Each command works inside the caller's unit of work (one transaction): the engine step, the case
 row (optimistic lock on `lock_version`), open human tasks, timers, message subscriptions, history
 entries and outbox rows are written together or not at all. How status, stage and outcome move is
-decided by the rules in `rules.py`; this module only carries the decision out.
+decided by the rules in `domain/case_rules.py`; this module only carries the decision out.
 """
 
 from __future__ import annotations
@@ -19,7 +19,8 @@ from ..db.bulk import insert_new_in_bulk
 from ..db.models import Case, HumanTask
 from ..db.unit_of_work import after_commit
 from ..definitions.registry import DefinitionRegistry
-from ..engine import EngineInstance, ProcessDefinition, RuntimeContext, Snapshot, TaskNotReady
+from ..domain.case_rules import ENDED, CaseBefore, Decision, decide
+from ..engine import EngineInstance, ProcessDefinition, RuntimeContext, Snapshot, TaskNotReady, step_report
 from ..engine.migration import ElementChange, InvalidMapping, migrate_instance
 from ..engine.serializer import to_json_value
 from ..errors import Conflict, Invalid
@@ -28,23 +29,8 @@ from ..ids import uuid7
 from . import buffer
 from .derived import DerivedRows, load_derived, refresh_kept_rows, sync_tasks, sync_waits
 from .outbox import queue_service_calls
-from .rules import ENDED, CaseBefore, Decision, StepReport, decide
 
 log = logging.getLogger("xinedai_workflow.runtime")
-
-
-def step_report(snapshot: Snapshot) -> StepReport:
-    """The engine's snapshot as the status rules see it."""
-    explicit = snapshot.variables.get("case_outcome")
-    error = snapshot.error
-    return StepReport(
-        status=snapshot.status,
-        stage=snapshot.stage,
-        explicit_outcome=explicit if isinstance(explicit, str) else None,
-        last_element_id=snapshot.last_element_id,
-        error_message=error.message if error is not None else None,
-        error_element_id=error.element_id if error is not None else None,
-    )
 
 
 def case_before(case: Case) -> CaseBefore:

@@ -12,6 +12,7 @@ from .history import HistoryEntry
 from .idempotency import IdempotencyKey
 from .outbox import OutboxMessage
 from .simulations import Simulation
+from .version_diffs import ProcessVersionDiff
 
 __all__ = [
     "Agency",
@@ -35,6 +36,7 @@ __all__ = [
     "PersonalDataRead",
     "Placement",
     "ProcessVersion",
+    "ProcessVersionDiff",
     "ProcessVersionFile",
     "RecordedContact",
     "Simulation",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from xinedai_workflow.runtime.rules import (
+from xinedai_workflow.domain.case_rules import (
     ENDED,
     RULES,
     STATUSES,
