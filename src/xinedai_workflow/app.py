@@ -28,7 +28,10 @@ from .events.router import router as events_router
 from .history.router import router as audit_router
 from .reports.router import router as reports_router
 from .settings import Settings, get_settings
+from .tasks.router import next_router as tasks_next_router
 from .tasks.router import router as tasks_router
+from .web import install_workbench
+from .web.headers import WebSecurityHeaders, is_web_path
 from .worker.runner import Worker
 
 log = logging.getLogger("xinedai_workflow")
@@ -80,10 +83,13 @@ def create_app(
     app.state.services = services
     install_error_handlers(app)
     public = ("/health", app.docs_url, app.swagger_ui_oauth2_redirect_url, app.redoc_url, app.openapi_url)
-    app.add_middleware(BearerAuthentication, verifier=services.verifier, public_paths=public)
+    app.add_middleware(
+        BearerAuthentication, verifier=services.verifier, public_paths=public, own_auth=is_web_path
+    )
     metrics.install(app)
     app.add_middleware(RejectNulCharacters)  # inside the size limit: it reads bounded bodies only
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    app.add_middleware(WebSecurityHeaders)
 
     @app.get("/health", tags=["operations"])
     def health(svc: ServicesDep) -> Any:
@@ -116,9 +122,11 @@ def create_app(
     app.include_router(events_router)
     app.include_router(cases_router)
     app.include_router(tasks_router)
+    app.include_router(tasks_next_router)
     app.include_router(audit_router)
     app.include_router(reports_router)
     app.include_router(compliance_router)
+    install_workbench(app)
     return app
 
 

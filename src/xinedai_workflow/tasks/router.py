@@ -15,9 +15,11 @@ from ..api.deps import ServicesDep, Supervisor, TaskReader, TaskWorker
 from ..api.errors import ERROR_RESPONSES
 from ..api.paging import Cursor, Limit
 from ..cases.schemas import CaseView, TaskView
-from .schemas import AssignTask, CompleteTask, TaskCounts, TaskDetail, TaskPage
+from .schemas import AssignTask, CompleteTask, NextTask, TaskCounts, TaskDetail, TaskPage
 
 router = APIRouter(prefix="/api/v1/tasks", tags=["tasks"], responses=ERROR_RESPONSES)
+# `POST /api/v1/tasks:next` is a custom method on the collection, outside the `/tasks/` prefix
+next_router = APIRouter(prefix="/api/v1", tags=["tasks"], responses=ERROR_RESPONSES)
 
 Stage = Literal["assessment", "informal", "formal", "litigation", "mediation", "closed", "review"]
 
@@ -80,3 +82,13 @@ def complete(
     a task not claimed, claimed by someone else, or already ended (a timer or a payment
     interrupted it) answers 409 and nothing changes."""
     return CaseView.model_validate(services.tasks.complete(principal, task_id, body.data))
+
+
+@next_router.post("/tasks:next", response_model=TaskView)
+def claim_next(services: ServicesDep, principal: TaskWorker, body: NextTask | None = None) -> TaskView:
+    """Claim the highest-priority open task the caller may work (inbox order), atomically.
+
+    One person per borrower at a time: tasks of a borrower someone else holds a claimed task of
+    are skipped. `group` / `stage` narrow the pick. Nothing available → 409 `no_task_available`."""
+    body = body or NextTask()
+    return TaskView.model_validate(services.tasks.claim_next(principal, body.group, body.stage))

@@ -28,6 +28,7 @@ from ..forms import render_instructions, schema_errors
 from ..history.access_log import AccessLog
 from ..history.service import NewEntry, append
 from ..paging import decode_cursor, encode_cursor
+from .next import pick_next
 
 # the loan's figures as the overdue event reported them
 FIGURE_KEYS = (
@@ -279,6 +280,21 @@ class TaskService:
             set_committed_value(task, "assignee", principal.sub)
             set_committed_value(task, "claimed_at", now)
             self._history(session, task, principal, "task_claimed", {"assignee": principal.sub}, now)
+            return task_view(task)
+
+        return write_with_retry(self.db, work)
+
+    def claim_next(self, principal: Principal, group: str | None, stage: str | None) -> dict[str, Any]:
+        """Claim the highest-priority free task the caller may work (`tasks/next.py`); 409 if none."""
+
+        def work(session: Session) -> dict[str, Any]:
+            now = self.clock.now()
+            task = pick_next(session, principal, now, INBOX_ORDER, group, stage)
+            if task is None:
+                raise Conflict("no task is available for you now", code="no_task_available")
+            self._history(
+                session, task, principal, "task_claimed", {"assignee": principal.sub, "next": True}, now
+            )
             return task_view(task)
 
         return write_with_retry(self.db, work)
