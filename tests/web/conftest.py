@@ -36,16 +36,30 @@ CHROMIUM_ARGS = [
     "--disable-sync",
 ]
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
-PASSWORDS = {"alice": "alice-password-1", "sam": "sam-password-12", "lena": "lena-password-1"}
+PASSWORDS = {
+    "alice": "alice-password-1",
+    "sam": "sam-password-12",
+    "lena": "lena-password-1",
+    "audrey": "audrey-password-1",
+}
 
 
-@pytest.fixture
-def settings(settings: Settings, tmp_path: Path) -> Settings:
-    """Overdue events start the real process; local users live in a file of this test."""
-    users = tmp_path / "users.yaml"
+@pytest.fixture(scope="session")
+def users_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The test users, hashed once (Argon2id is slow on purpose)."""
+    users = tmp_path_factory.mktemp("web-users") / "users.yaml"
     add_user(users, "alice", PASSWORDS["alice"], ["collector"], ["collectors"], "李丽")
     add_user(users, "sam", PASSWORDS["sam"], ["supervisor"], ["collectors", "supervisors"], "孙明")
     add_user(users, "lena", PASSWORDS["lena"], ["legal"], ["legal"], "Lena")
+    add_user(users, "audrey", PASSWORDS["audrey"], ["auditor"], [], "Audrey")
+    return users
+
+
+@pytest.fixture
+def settings(settings: Settings, tmp_path: Path, users_template: Path) -> Settings:
+    """Overdue events start the real process; local users live in a file of this test."""
+    users = tmp_path / "users.yaml"
+    shutil.copy(users_template, users)
     return settings.model_copy(update={"default_process_key": "xinedai_overdue", "web_users_file": users})
 
 
