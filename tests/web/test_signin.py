@@ -125,7 +125,7 @@ def test_pages_send_a_strict_content_security_policy(client: TestClient) -> None
     html = client.get("/desk").text
     assert "<script>" not in html and " on" + "click=" not in html  # no inline script or handlers
     for src in ("/static/vendor/htmx.min.js", "/static/js/keys.js"):
-        assert f'<script src="{src}"></script>' in html
+        assert f'<script src="{src}" defer></script>' in html
         assert client.get(src).status_code == 200
 
 

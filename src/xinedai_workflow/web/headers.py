@@ -47,8 +47,8 @@ class WebSecurityHeaders:
                 headers = MutableHeaders(scope=message)
                 for name, value in HEADERS.items():
                     headers.setdefault(name, value)
-                if not is_static:
-                    headers.setdefault("cache-control", "no-store")
+                # pages carry personal data: never stored; assets: revalidated after an hour
+                headers.setdefault("cache-control", "public, max-age=3600" if is_static else "no-store")
                 if scope.get("scheme") == "https":
                     headers.setdefault("strict-transport-security", "max-age=31536000")
             await send(message)
