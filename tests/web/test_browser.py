@@ -86,19 +86,36 @@ def test_a_borrower_name_with_markup_is_shown_as_text(flow: Flow, page: Any) -> 
 
 
 def test_a_supervisor_sees_the_seeded_figures(flow: Flow, page: Any) -> None:
+    # five cases: one cured, one promise, one unanswered call, one refusal, one untouched
     cured, loan = flow.overdue(loan_id=_loan_not_sampled("CURED"))
+    promised, _ = flow.overdue()
+    unanswered, _ = flow.overdue()
+    refused, _ = flow.overdue()
     flow.overdue()
     flow.run_worker()
+    promise_day = (flow.clock.now() + timedelta(days=3)).date().isoformat()
+    flow.work(
+        promised,
+        "call_borrower",
+        {"outcome": "promise_to_pay", "promised_amount": "800.00", "promised_date": promise_day},
+    )
+    flow.work(unanswered, "call_borrower", {"outcome": "no_answer"})
+    flow.work(refused, "call_borrower", {"outcome": "refused"})
     flow.advance(timedelta(hours=2))
     flow.pay(loan, flow.case(cured)["variables"]["ledger"]["balance"]["owed"])  # pays everything: cured
     assert flow.case(cured)["status"] == "completed"
+    flow.advance(timedelta(minutes=5))
     sign_in(page, "sam")
     page.goto("/dashboard")
     page.wait_for_selector("[data-chart=funnel][data-ready=true]")
-    assert page.locator("#headline-cases_opened .value").inner_text() == "2"
-    assert page.locator("#headline-cure_rate .value").inner_text() == "0.5000"
+    assert page.locator("#headline-cases_opened .value").inner_text() == "5"
+    assert page.locator("#headline-cure_rate .value").inner_text() == "0.2000"
     funnel = page.locator("table[data-table=funnel] tbody").text_content() or ""
-    assert "informal" in funnel and "1" in funnel
+    assert "informal" in funnel and "4" in funnel
+    rates = page.locator("table[data-table=rates] tbody").text_content() or ""
+    assert "right_party_contact_rate" in rates
+    people = page.locator("table[data-table=work_person] tbody").text_content() or ""
+    assert "collector-1" in people  # the three calls were worked by collector-1
     assert page.locator("[data-chart] svg").count() >= 8  # every chart drew
     page.locator("#card-funnel summary").click()
     assert page.locator("table[data-table=funnel]").is_visible()

@@ -25,6 +25,7 @@ from ..engine.serializer import to_json_value
 from ..errors import Conflict
 from ..history.service import NewEntry, append
 from ..ids import uuid7
+from .borrower import borrower_key
 from .derived import DerivedRows, load_derived
 
 ENDED = ("completed", "cancelled")
@@ -405,6 +406,7 @@ class CaseRuntime:
                 due_sort=due_at or NO_DUE_DATE,
                 created_at=now,
                 loan_id=case.loan_id,
+                borrower_id=borrower_key(case.variables, case.loan_id),
             )
             session.add(row)
             entries.append(

@@ -1,12 +1,13 @@
 """`POST /tasks:next`: claim the highest-priority open task the caller may work, atomically.
 
-One person per borrower at a time: a task is skipped while another person holds (has claimed)
-an open task of the same borrower — by loan, or by `borrower.id` across the borrower's loans —
-so two collectors never phone the same person in parallel. The pick runs inside one write unit
-of work: on PostgreSQL it takes the borrower's transaction-scoped advisory lock (the one the
-contact guard uses) and re-checks the holders under it; SQLite has one writer. The claim itself
-is the same conditional UPDATE (`assignee IS NULL`) as a plain claim, so a concurrent claim of
-the same task loses cleanly and the picker moves on to the next candidate.
+One person per borrower at a time: a task is skipped while another person holds (has claimed) an
+open task of the same loan or the same borrower (`human_tasks.borrower_id`, the contact policy's
+borrower key), so two collectors never phone the same person in parallel. Both checks are
+anti-joins on indexed columns inside the candidate query. The pick runs in one write unit of
+work: on PostgreSQL the borrower's transaction-scoped advisory lock (the one the contact guard
+uses) is taken and the hold re-checked under it; SQLite has one writer. The claim is the same
+conditional UPDATE (`assignee IS NULL`) as a plain claim, so a concurrent claim of the same task
+loses cleanly and the picker moves on.
 """
 
 from __future__ import annotations
@@ -14,42 +15,30 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select, update
-from sqlalchemy.orm import Session
+from sqlalchemy import ColumnElement, and_, exists, or_, select, update
+from sqlalchemy.orm import Session, aliased
 
 from ..auth.principal import Principal
 from ..cases.access import visible_tasks
+from ..cases.borrower import borrower_key
 from ..compliance.repository import lock_borrower
-from ..db.models import Case, HumanTask
+from ..db.models import HumanTask
 
-CANDIDATE_BATCH = 50
-
-
-def borrower_key(case_variables: dict[str, Any] | None, loan_id: str) -> str:
-    """The borrower a case belongs to, as the contact policy counts it (`loan:<id>` without one)."""
-    person = (case_variables or {}).get("borrower")
-    raw = person.get("id") if isinstance(person, dict) else None
-    return str(raw)[:200] if raw not in (None, "") else f"loan:{loan_id}"[:200]
+CANDIDATES = 20  # read per round; a round only repeats when every candidate was taken meanwhile
+MAX_ROUNDS = 5
 
 
-def _held_by_others(session: Session, me: str) -> tuple[set[str], set[str]]:
-    """Loans and borrowers of open tasks that someone other than `me` has claimed."""
-    rows = session.execute(
-        select(HumanTask.loan_id, Case.variables)
-        .join(Case, Case.id == HumanTask.case_id)
-        .where(HumanTask.status == "open", HumanTask.assignee.is_not(None), HumanTask.assignee != me)
+def _held_by_other(me: str, loan_id: Any, borrower_id: Any) -> ColumnElement[bool]:
+    """An open task of this loan or borrower is claimed by someone other than `me`."""
+    other = aliased(HumanTask)
+    same = or_(
+        other.loan_id == loan_id, and_(other.borrower_id.is_not(None), other.borrower_id == borrower_id)
     )
-    loans: set[str] = set()
-    borrowers: set[str] = set()
-    for loan_id, variables in rows:
-        loans.add(loan_id)
-        borrowers.add(borrower_key(variables, loan_id))
-    return loans, borrowers
-
-
-def _holder_of_borrower(session: Session, me: str, borrower: str, loan_id: str) -> bool:
-    loans, borrowers = _held_by_others(session, me)
-    return loan_id in loans or borrower in borrowers
+    return exists(
+        select(other.id).where(
+            same, other.status == "open", other.assignee.is_not(None), other.assignee != me
+        )
+    )
 
 
 def pick_next(
@@ -61,34 +50,28 @@ def pick_next(
     stage: str | None = None,
 ) -> HumanTask | None:
     """Claim and return the first free task in inbox order, or None when nothing is available."""
-    held_loans, held_borrowers = _held_by_others(session, principal.sub)
-    query = (
-        select(HumanTask, Case.variables)
-        .join(Case, Case.id == HumanTask.case_id)
-        .where(HumanTask.status == "open", HumanTask.assignee.is_(None), visible_tasks(principal))
+    query = select(HumanTask).where(
+        HumanTask.status == "open",
+        HumanTask.assignee.is_(None),
+        visible_tasks(principal),
+        ~_held_by_other(principal.sub, HumanTask.loan_id, HumanTask.borrower_id),
     )
     if group:
         query = query.where(HumanTask.lane == group)
     if stage:
         query = query.where(HumanTask.stage == stage)
-    if held_loans:
-        query = query.where(HumanTask.loan_id.not_in(sorted(held_loans)))
-    offset = 0
-    while True:
-        batch = session.execute(query.order_by(*order).offset(offset).limit(CANDIDATE_BATCH)).all()
+    postgres = session.get_bind().dialect.name == "postgresql"
+    for _ in range(MAX_ROUNDS):
+        batch = list(session.scalars(query.order_by(*order).limit(CANDIDATES)))
         if not batch:
             return None
-        offset += len(batch)
-        for task, variables in batch:
-            borrower = borrower_key(variables, task.loan_id)
-            if borrower in held_borrowers:
-                continue
-            lock_borrower(session, borrower)
-            if session.get_bind().dialect.name == "postgresql" and _holder_of_borrower(
-                session, principal.sub, borrower, task.loan_id
-            ):
-                held_borrowers.add(borrower)
-                continue  # someone took this borrower between our read and the lock
+        for task in batch:
+            borrower = task.borrower_id or borrower_key(None, task.loan_id)
+            if postgres:
+                lock_borrower(session, borrower)
+                held = _held_by_other(principal.sub, task.loan_id, task.borrower_id)
+                if session.scalar(select(held)):
+                    continue  # someone took this borrower between our read and the lock
             won = session.execute(  # type: ignore[attr-defined]
                 update(HumanTask)
                 .where(HumanTask.id == task.id, HumanTask.status == "open", HumanTask.assignee.is_(None))
@@ -98,3 +81,4 @@ def pick_next(
             if won:
                 session.refresh(task)
                 return task
+    return None
