@@ -128,6 +128,7 @@ def _seed_rows(
             "created_at": created,
             "ended_at": None if is_open else created + timedelta(hours=1),
             "loan_id": loan_id,
+            "borrower_id": f"B-{n:08d}",
         }
         yield case, task
 

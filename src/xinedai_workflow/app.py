@@ -37,7 +37,10 @@ from .migration.router import router as migration_router
 from .reports.router import router as reports_router
 from .settings import Settings, get_settings
 from .simulation.router import router as simulations_router
+from .tasks.router import next_router as tasks_next_router
 from .tasks.router import router as tasks_router
+from .web import install_workbench
+from .web.headers import WebSecurityHeaders, is_web_path
 
 log = logging.getLogger("xinedai_workflow")
 PUBLIC_AGENCIES = "/api/v1/agencies/public"  # the partner-agency list is public (CBA guideline)
@@ -92,10 +95,13 @@ def create_app(
     install_error_handlers(app)
     install_docs(app)
     public = ("/health", PUBLIC_AGENCIES, app.openapi_url, *docs_public_paths())
-    app.add_middleware(BearerAuthentication, verifier=services.verifier, public_paths=public)
+    app.add_middleware(
+        BearerAuthentication, verifier=services.verifier, public_paths=public, own_auth=is_web_path
+    )
     metrics.install(app)
     app.add_middleware(RejectNulCharacters)  # inside the size limit: it reads bounded bodies only
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    app.add_middleware(WebSecurityHeaders)
 
     @app.get("/health", tags=["operations"])
     def health() -> Any:
@@ -126,6 +132,7 @@ def create_app(
     app.include_router(events_router)
     app.include_router(cases_router)
     app.include_router(tasks_router)
+    app.include_router(tasks_next_router)
     app.include_router(audit_router)
     app.include_router(reports_router)
     app.include_router(compliance_router)
@@ -136,6 +143,7 @@ def create_app(
     app.include_router(complaints_router)
     app.include_router(bureau_router)
     app.include_router(incidents_router)
+    install_workbench(app)
     return app
 
 

@@ -45,6 +45,7 @@ from .settings import Settings
 from .simulation.jobs import SimulationJobs
 from .simulation.service import SimulationService
 from .tasks.service import ContactGuard, TaskService
+from .web.parts import WebParts
 from .worker.runner import Worker, WorkerParts
 
 
@@ -98,7 +99,21 @@ class Services:
             self.complaints,
             self.bureau,
         )
-        return {type(part): part for part in parts}
+        return {type(part): part for part in (*parts, self.web_parts())}
+
+    def web_parts(self) -> WebParts:
+        """What the workbench pages use."""
+        return WebParts(
+            settings=self.settings,
+            db=self.db,
+            clock=self.clock,
+            registry=self.registry,
+            cases=self.cases,
+            tasks=self.tasks,
+            history=self.history,
+            compliance=self.compliance,
+            reports=self.reports,
+        )
 
     def worker_parts(self) -> WorkerParts:
         return WorkerParts(

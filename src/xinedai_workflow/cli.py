@@ -183,6 +183,27 @@ def cmd_simulate(settings: Settings, args: argparse.Namespace) -> int:
     return run(args, build_services)
 
 
+def cmd_user_add(settings: Settings, args: argparse.Namespace) -> int:
+    import getpass  # noqa: PLC0415
+
+    from .web.users import UserFileError, add_user  # noqa: PLC0415 - argon2 only for this command
+
+    if args.password_stdin:
+        password = sys.stdin.readline().rstrip("\n")
+    else:
+        password = getpass.getpass("password: ")
+        if getpass.getpass("again: ") != password:
+            print("xinedai-workflow user add: the passwords differ", file=sys.stderr)
+            return 2
+    try:
+        add_user(settings.web_users_file, args.username, password, args.role, args.group, args.name)
+    except UserFileError as err:
+        print(f"xinedai-workflow user add: {err}", file=sys.stderr)
+        return 2
+    print(f"{args.username} saved in {settings.web_users_file}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="xinedai-workflow", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -250,6 +271,15 @@ def build_parser() -> argparse.ArgumentParser:
     batch_status.add_argument("batch_id")
     batch_status.add_argument("--watch", action="store_true", help="follow it until it ends")
     batch_status.set_defaults(func=cmd_batch_status)
+    user = sub.add_parser("user", help="local sign-in users of the workbench (XINEDAI_WEB_USERS_FILE)")
+    user_sub = user.add_subparsers(dest="user_command", required=True)
+    add = user_sub.add_parser("add", help="add or replace a user (password asked, or read from stdin)")
+    add.add_argument("username")
+    add.add_argument("--role", action="append", required=True, choices=ROLES)
+    add.add_argument("--group", action="append", default=[])
+    add.add_argument("--name", default=None, help="display name")
+    add.add_argument("--password-stdin", action="store_true", help="read the password from stdin")
+    add.set_defaults(func=cmd_user_add)
     return parser
 
 

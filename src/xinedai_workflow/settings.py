@@ -94,6 +94,22 @@ class Settings(BaseSettings):
             return value
         return None
 
+    # the workbench (web/): local sign-in file, session lifetime, and the bank IdP (OIDC) when set
+    web_users_file: Path = Field(
+        default=Path("var/users.yaml"), description="Local sign-in users (`xinedai-workflow user add`)."
+    )
+    web_session_ttl_seconds: int = Field(default=8 * 3600, ge=60, description="Lifetime of a sign-in.")
+    oidc_issuer: str | None = Field(default=None, description="OIDC issuer URL; enables IdP sign-in.")
+    oidc_client_id: str | None = Field(default=None)
+    oidc_client_secret: str | None = Field(default=None, description="Omit for a public client (PKCE only).")
+    oidc_redirect_url: str | None = Field(
+        default=None,
+        description="Callback URL registered at the IdP (default: <request base>/oidc/callback).",
+    )
+    oidc_scopes: str = Field(default="openid profile")
+    oidc_roles_claim: str = Field(default="roles", description="ID-token claim holding the roles.")
+    oidc_groups_claim: str = Field(default="groups", description="ID-token claim holding the groups.")
+
 
 @lru_cache
 def get_settings() -> Settings:

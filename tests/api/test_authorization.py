@@ -58,6 +58,7 @@ ROLE_TABLE: dict[tuple[str, str], set[str]] = {
     ("GET", "/api/v1/tasks/counts"): WORKERS | {"auditor"},
     ("GET", "/api/v1/tasks/{task_id}"): WORKERS | {"auditor"},
     ("POST", "/api/v1/tasks/{task_id}/claim"): WORKERS,
+    ("POST", "/api/v1/tasks:next"): WORKERS,
     ("POST", "/api/v1/tasks/{task_id}/unclaim"): WORKERS,
     ("POST", "/api/v1/tasks/{task_id}/assign"): {"supervisor"},
     ("POST", "/api/v1/tasks/{task_id}/complete"): WORKERS,

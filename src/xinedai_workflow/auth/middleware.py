@@ -8,7 +8,7 @@ dependencies (`api/deps.py`), which read the principal this middleware verified.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Receive, Scope, Send
@@ -22,13 +22,21 @@ PRINCIPAL_KEY = "principal"
 class BearerAuthentication:
     """Verifies `Authorization: Bearer <JWT>` and stores the principal in the request state."""
 
-    def __init__(self, app: ASGIApp, verifier: TokenVerifier, public_paths: Iterable[str | None]) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        verifier: TokenVerifier,
+        public_paths: Iterable[str | None],
+        own_auth: Callable[[str], bool] | None = None,
+    ) -> None:
         self.app = app
         self.verifier = verifier
         self.public = frozenset(p for p in public_paths if p)
+        # paths that authenticate on their own (the workbench's pages: a session cookie)
+        self.own_auth = own_auth or (lambda _path: False)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["path"] in self.public:
+        if scope["type"] != "http" or scope["path"] in self.public or self.own_auth(scope["path"]):
             await self.app(scope, receive, send)
             return
         scheme, _, token = (Headers(scope=scope).get("authorization") or "").partition(" ")

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from ..db.models import BufferedMessage, Case, HumanTask, MessageSubscription, Timer
 from ..db.models.cases import NO_DUE_DATE
+from ..domain.borrower import borrower_key
 from ..engine import Snapshot
 from ..history.service import NewEntry
 
@@ -104,6 +105,7 @@ def sync_tasks(
             due_sort=due_at or NO_DUE_DATE,
             created_at=now,
             loan_id=case.loan_id,
+            borrower_id=borrower_key(case.variables, case.loan_id),
         )
         session.add(row)
         entries.append(

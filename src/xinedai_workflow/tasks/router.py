@@ -15,12 +15,14 @@ from ..api.deps import Supervisor, TaskReader, TaskWorker, provided
 from ..api.errors import ERROR_RESPONSES
 from ..api.paging import Cursor, Limit
 from ..cases.schemas import CaseView, TaskView
-from .schemas import AssignTask, CompleteTask, TaskCounts, TaskDetail, TaskPage
+from .schemas import AssignTask, CompleteTask, NextTask, TaskCounts, TaskDetail, TaskPage
 from .service import TaskService
 
 TasksDep = Annotated[TaskService, Depends(provided(TaskService))]
 
 router = APIRouter(prefix="/api/v1/tasks", tags=["tasks"], responses=ERROR_RESPONSES)
+# `POST /api/v1/tasks:next` is a custom method on the collection, outside the `/tasks/` prefix
+next_router = APIRouter(prefix="/api/v1", tags=["tasks"], responses=ERROR_RESPONSES)
 
 Stage = Literal["assessment", "informal", "formal", "litigation", "mediation", "closed", "review"]
 
@@ -81,3 +83,13 @@ def complete(task_id: uuid.UUID, body: CompleteTask, tasks: TasksDep, principal:
     a task not claimed, claimed by someone else, or already ended (a timer or a payment
     interrupted it) answers 409 and nothing changes."""
     return CaseView.model_validate(tasks.complete(principal, task_id, body.data))
+
+
+@next_router.post("/tasks:next", response_model=TaskView)
+def claim_next(tasks: TasksDep, principal: TaskWorker, body: NextTask | None = None) -> TaskView:
+    """Claim the highest-priority open task the caller may work (inbox order), atomically.
+
+    One person per borrower at a time: tasks of a borrower someone else holds a claimed task of
+    are skipped. `group` / `stage` narrow the pick. Nothing available → 409 `no_task_available`."""
+    body = body or NextTask()
+    return TaskView.model_validate(tasks.claim_next(principal, body.group, body.stage))

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -95,3 +95,14 @@ class TaskCounts(BaseModel):
     overdue: int = Field(description="Open tasks past their due time.")
     by_group: dict[str, int]
     by_stage: dict[str, int]
+
+
+class NextTask(BaseModel):
+    """Optional narrowing of `POST /tasks:next`."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    group: str | None = Field(default=None, max_length=100, description="Only tasks of this lane.")
+    stage: (
+        Literal["assessment", "informal", "formal", "litigation", "mediation", "closed", "review"] | None
+    ) = Field(default=None, description="Only tasks of this stage.")

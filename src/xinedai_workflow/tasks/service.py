@@ -25,6 +25,7 @@ from ..history.service import NewEntry, append
 from ..runtime import CaseRuntime
 from . import repository
 from .forms import render_instructions, schema_errors
+from .next import pick_next
 
 # the loan's figures as the overdue event reported them
 FIGURE_KEYS = (
@@ -199,6 +200,21 @@ class TaskService:
             set_committed_value(task, "assignee", principal.sub)
             set_committed_value(task, "claimed_at", now)
             self._history(session, task, principal, "task_claimed", {"assignee": principal.sub}, now)
+            return task_view(task)
+
+        return self.uow.write(work)
+
+    def claim_next(self, principal: Principal, group: str | None, stage: str | None) -> dict[str, Any]:
+        """Claim the highest-priority free task the caller may work (`tasks/next.py`); 409 if none."""
+
+        def work(session: Session) -> dict[str, Any]:
+            now = self.clock.now()
+            task = pick_next(session, principal, now, repository.INBOX_ORDER, group, stage)
+            if task is None:
+                raise Conflict("no task is available for you now", code="no_task_available")
+            self._history(
+                session, task, principal, "task_claimed", {"assignee": principal.sub, "next": True}, now
+            )
             return task_view(task)
 
         return self.uow.write(work)

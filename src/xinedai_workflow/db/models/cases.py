@@ -59,6 +59,9 @@ class HumanTask(Base):
     __table_args__ = (
         Index("ix_human_tasks_inbox", "status", "lane", "priority", "due_sort", "created_at"),
         Index("ix_human_tasks_assignee", "assignee", "status"),
+        # tasks:next: is this borrower (or loan) held by someone else right now?
+        Index("ix_human_tasks_borrower_status", "borrower_id", "status"),
+        Index("ix_human_tasks_loan_status", "loan_id", "status"),
         # readers of every lane (auditor, admin): open tasks in inbox order, without a sort
         Index(
             "ix_human_tasks_open_order",
@@ -89,6 +92,8 @@ class HumanTask(Base):
     ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     completed_by: Mapped[str | None] = mapped_column(String(200))
     loan_id: Mapped[str] = mapped_column(String(100))
+    # the case's borrower when the task was created (cases/borrower.py)
+    borrower_id: Mapped[str | None] = mapped_column(String(200))
 
 
 class Timer(Base):
