@@ -13,7 +13,7 @@ from .compliance.service import ComplianceService, build_compliance
 from .db.session import Database
 from .definitions.registry import DefinitionRegistry
 from .definitions.service import DefinitionService
-from .engine import RuntimeContext, SandboxLimits, SpecChecker
+from .engine import IsolationLimits, RuntimeContext, SandboxLimits, SpecChecker, shared_supervisor
 from .events.service import EventService
 from .history.access_log import AccessLog
 from .history.reader import HistoryService
@@ -43,6 +43,17 @@ class Services:
     compliance: ComplianceService
 
 
+def isolation_limits(settings: Settings) -> IsolationLimits:
+    """The supervised-execution limits from the settings."""
+    return IsolationLimits(
+        step_time_limit_seconds=settings.step_time_limit_seconds,
+        memory_limit_mb=settings.step_memory_limit_mb,
+        processes=settings.step_processes,
+        render_time_limit_seconds=settings.template_time_limit_seconds,
+        render_max_chars=settings.template_max_chars,
+    )
+
+
 def build_services(settings: Settings, clock: Clock | None = None, db: Database | None = None) -> Services:
     """Construct the service graph. Pass a `ManualClock` to drive time in tests or simulations."""
     clock = clock or SystemClock()
@@ -55,6 +66,8 @@ def build_services(settings: Settings, clock: Clock | None = None, db: Database 
         default_group=settings.default_candidate_group,
         version_helpers=version_helpers,
     )
+    if settings.step_isolation:
+        ctx.supervisor = shared_supervisor(ctx, isolation_limits(settings))
     runtime = CaseRuntime(registry, ctx)
     checker = SpecChecker(HELPER_NAMES, OPERATION_CHANNELS)
     compliance = build_compliance(settings, db, clock, registry)

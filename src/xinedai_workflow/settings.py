@@ -37,8 +37,23 @@ class Settings(BaseSettings):
     jwt_issuer: str = Field(default="xinedai-workflow")
     jwt_audience: str = Field(default="xinedai-workflow")
     jwt_default_ttl_seconds: int = Field(default=8 * 3600, ge=1)
+    jwt_max_ttl_seconds: int = Field(
+        default=12 * 3600, ge=60, description="Tokens whose exp - iat (or exp - now) is longer are refused."
+    )
 
     script_time_limit_seconds: float = Field(default=1.0, gt=0, le=60)
+    step_isolation: bool = Field(
+        default=True, description="Run engine steps in supervised step processes (the hard limits)."
+    )
+    step_time_limit_seconds: float = Field(
+        default=10.0, gt=0, le=600, description="Wall-clock limit of one engine step (then it is killed)."
+    )
+    step_memory_limit_mb: int = Field(
+        default=1024, ge=256, le=65536, description="Address-space cap (RLIMIT_AS) of a step process."
+    )
+    step_processes: int = Field(default=4, ge=1, le=64, description="Step processes per service process.")
+    template_time_limit_seconds: float = Field(default=1.0, gt=0, le=60)
+    template_max_chars: int = Field(default=100_000, ge=1000, le=10_000_000)
 
     worker_enabled: bool = Field(default=True, description="Run the worker inside `serve`.")
     worker_poll_seconds: float = Field(default=0.5, gt=0, le=60)

@@ -20,7 +20,16 @@ from ..db.bulk import insert_new_in_bulk
 from ..db.models import BufferedMessage, Case, HumanTask, MessageSubscription, OutboxMessage, Timer
 from ..db.models.cases import NO_DUE_DATE
 from ..definitions.registry import DefinitionRegistry
-from ..engine import EngineInstance, ProcessDefinition, RuntimeContext, ServiceCall, Snapshot, TaskNotReady
+from ..engine import (
+    Instance,
+    ProcessDefinition,
+    RuntimeContext,
+    ServiceCall,
+    Snapshot,
+    TaskNotReady,
+    load_instance,
+    start_instance,
+)
 from ..engine.serializer import to_json_value
 from ..errors import Conflict
 from ..history.service import NewEntry, append
@@ -62,7 +71,7 @@ class CaseRuntime:
     ) -> Case:
         """Create a case and run it to its first wait state. With ``flush=False`` the rows stay
         pending so a batch of new cases goes to the database in a few multi-row statements."""
-        instance = EngineInstance.start(definition, variables, now, self.ctx)
+        instance = start_instance(definition, variables, now, self.ctx)
         case = Case(
             id=uuid7(),
             loan_id=loan_id,
@@ -92,9 +101,9 @@ class CaseRuntime:
         return case
 
     # -- steps on an existing case ------------------------------------------------------------
-    def load(self, session: Session, case: Case) -> EngineInstance:
+    def load(self, session: Session, case: Case) -> Instance:
         definition = self.registry.get(session, case.process_version_id)
-        return EngineInstance.load(definition, case.state, self.ctx)
+        return load_instance(definition, case.state, self.ctx)
 
     def complete_task(
         self,
@@ -110,6 +119,9 @@ class CaseRuntime:
             instance.complete_task(task.id, data, now)
         except TaskNotReady as err:
             raise Conflict("the task is no longer open", code="task_not_open") from err
+        if instance.rolled_back:  # the step was stopped and undone: the task stays open, case → error
+            self._save(session, case, instance, now, [])
+            return
         task.status = "completed"
         task.ended_at = now
         task.completed_by = actor
@@ -256,7 +268,7 @@ class CaseRuntime:
         )
 
     def set_variables(
-        self, session: Session, case: Case, actor: str, now: datetime, mutate: Callable[[EngineInstance], Any]
+        self, session: Session, case: Case, actor: str, now: datetime, mutate: Callable[[Instance], Any]
     ) -> None:
         """Apply an engine-level change that is not a step (used by operators' tools)."""
         instance = self.load(session, case)
@@ -268,7 +280,7 @@ class CaseRuntime:
         self,
         session: Session,
         case: Case,
-        instance: EngineInstance,
+        instance: Instance,
         now: datetime,
         entries: list[NewEntry],
         status: str | None = None,
@@ -327,18 +339,15 @@ class CaseRuntime:
             self._drop_buffered(session, case, now)
 
     @staticmethod
-    def _outcome(case: Case, instance: EngineInstance, snapshot: Snapshot) -> str | None:
+    def _outcome(case: Case, instance: Instance, snapshot: Snapshot) -> str | None:
         explicit = snapshot.variables.get("case_outcome")
         if isinstance(explicit, str) and explicit:
             return explicit[:64]
         if case.status == "cancelled":
             return "cancelled"
-        last = instance.workflow.last_task
-        return (last.task_spec.bpmn_id if last is not None and last.task_spec.bpmn_id else "completed")[:64]
+        return (instance.last_element_id() or "completed")[:64]
 
-    def _outbox(
-        self, session: Session, case: Case, instance: EngineInstance, now: datetime
-    ) -> list[NewEntry]:
+    def _outbox(self, session: Session, case: Case, instance: Instance, now: datetime) -> list[NewEntry]:
         entries = []
         for call in instance.service_calls:
             key = outbox_key(case, call)

@@ -19,13 +19,23 @@ from .runtime import (
 )
 from .sandbox import SandboxLimits
 from .spec_checks import STAGES, SpecChecker
+from .supervisor import (
+    Instance,
+    IsolationLimits,
+    StepSupervisor,
+    load_instance,
+    shared_supervisor,
+    start_instance,
+)
 
 __all__ = [
     "STAGES",
     "BundleInvalid",
     "EngineError",
     "EngineInstance",
+    "Instance",
     "InvalidVariables",
+    "IsolationLimits",
     "OpenUserTask",
     "ParsedBundle",
     "ParsedProcess",
@@ -36,10 +46,14 @@ __all__ = [
     "ServiceCall",
     "Snapshot",
     "SpecChecker",
+    "StepSupervisor",
     "TaskNotReady",
     "WaitingMessage",
     "WaitingTimer",
     "content_sha256",
+    "load_instance",
     "load_process_specs",
     "parse_bundle",
+    "shared_supervisor",
+    "start_instance",
 ]
