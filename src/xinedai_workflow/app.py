@@ -15,7 +15,7 @@ from sqlalchemy import text
 from . import __version__
 from .api.deps import ServicesDep, require
 from .api.errors import ERROR_RESPONSES, install_error_handlers
-from .api.limits import BodySizeLimit, RejectNulCharacters
+from .api.limits import BodyReadTimeout, BodySizeLimit, RejectNulCharacters
 from .api.metrics import CONTENT_TYPE, Metrics
 from .auth.middleware import BearerAuthentication
 from .auth.principal import Principal
@@ -84,6 +84,7 @@ def create_app(
     metrics.install(app)
     app.add_middleware(RejectNulCharacters)  # inside the size limit: it reads bounded bodies only
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    app.add_middleware(BodyReadTimeout, seconds=settings.body_read_timeout_seconds)
 
     @app.get("/health", tags=["operations"])
     def health(svc: ServicesDep) -> Any:

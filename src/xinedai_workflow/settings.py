@@ -63,6 +63,13 @@ class Settings(BaseSettings):
     max_body_bytes: int = Field(
         default=20 * 1024 * 1024, ge=1024, description="Larger request bodies get 413."
     )
+    body_read_timeout_seconds: float = Field(
+        default=30.0, gt=0, le=3600, description="Time a client has to send its request body (then 408)."
+    )
+    header_read_timeout_seconds: float = Field(
+        default=10.0, gt=0, le=600, description="Time a client has to send its request line and headers."
+    )
+    max_header_bytes: int = Field(default=16 * 1024, ge=1024, le=1024 * 1024)
     max_json_depth: int = Field(default=32, ge=4, le=1000)
     batch_max_events: int = Field(default=10_000, ge=1)
     message_buffer_ttl_seconds: int = Field(

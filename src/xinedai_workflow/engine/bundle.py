@@ -22,6 +22,7 @@ from SpiffWorkflow.bpmn.specs import BpmnProcessSpec
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 from SpiffWorkflow.spiff.parser.process import VALIDATOR, SpiffBpmnParser
 
+from ..domain.form_patterns import check_form_patterns
 from .problems import BundleInvalid, Problem
 from .spec_checks import SpecChecker
 from .xmlsafe import element_lines, parse_untrusted_xml
@@ -165,6 +166,11 @@ class _BundleParser:
             Draft202012Validator.check_schema(schema)
         except SchemaError as err:
             self.error(name, None, f"invalid JSON Schema: {err.message}")
+            return
+        problems = check_form_patterns(schema)
+        for problem in problems:
+            self.error(name, None, problem)
+        if problems:
             return
         self.forms[name] = schema
 

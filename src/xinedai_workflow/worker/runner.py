@@ -23,6 +23,7 @@ from ..db.retry import write_with_retry
 from ..errors import ServiceError
 from .leases import lease_due_outbox, lease_due_timers
 from .outbox import OutboxDispatcher
+from .quarantine import quarantine
 
 log = logging.getLogger("xinedai_workflow.worker")
 
@@ -75,7 +76,15 @@ class Worker:
                 fired += self._fire_with_retry(case_id)
             except ServiceError as err:
                 log.warning("timers of case %s not fired this round: %s", case_id, err.message)
+            except Exception as err:  # a poison case: into error on its own, the others go on
+                self._quarantine(case_id, err)
         return fired
+
+    def _quarantine(self, case_id: uuid.UUID, err: Exception) -> None:
+        try:
+            quarantine(self.services.db, case_id, err, self.services.clock.now())
+        except Exception:
+            log.exception("case %s could not be put into error", case_id)
 
     def _fire_batch(self, session: Session, case_ids: list[uuid.UUID]) -> int:
         cases = session.scalars(select(Case).where(Case.id.in_(case_ids))).all()
@@ -94,7 +103,13 @@ class Worker:
         now = self.services.clock.now()
         with self.services.db.write() as session:
             ids = lease_due_outbox(session, self.name, now, self.batch, self.lease)
-        return sum(1 for message_id in ids if self.outbox.dispatch(message_id))
+        sent = 0
+        for message_id in ids:
+            try:
+                sent += 1 if self.outbox.dispatch(message_id) else 0
+            except Exception:  # one bad row must not hold up the others (its lease runs out)
+                log.exception("outbox message %s could not be dispatched", message_id)
+        return sent
 
     def purge_if_due(self) -> int:
         """Run the retention purge when its interval has passed; return how many cases it purged."""
@@ -105,8 +120,15 @@ class Worker:
         return self.services.compliance.retention.run().cases
 
     def run_once(self) -> int:
-        """One round of work; returns how many things were done."""
-        return self.fire_due_timers() + self.drain_outbox() + self.purge_if_due()
+        """One round of work; returns how many things were done. Each part runs even when an
+        earlier one failed: a timer problem must not hold up the outbox, and the other way round."""
+        done = 0
+        for part in (self.fire_due_timers, self.drain_outbox, self.purge_if_due):
+            try:
+                done += part()
+            except Exception:
+                log.exception("worker step %s failed", part.__name__)
+        return done
 
     def run_forever(self, stop: threading.Event) -> None:
         poll = self.services.settings.worker_poll_seconds
