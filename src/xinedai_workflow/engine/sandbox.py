@@ -33,7 +33,7 @@ from RestrictedPython.PrintCollector import PrintCollector
 from SpiffWorkflow.bpmn.script_engine.python_environment import BasePythonScriptEngineEnvironment
 
 from .sandbox_guards import Guards, ScriptLimitExceeded, check_format_spec
-from .storable import check_storable
+from .storable import UnstorableValue, check_storable
 
 MAX_RANGE = 100_000
 
@@ -410,7 +410,10 @@ class SandboxEnvironment(BasePythonScriptEngineEnvironment):
         for key, value in scope.items():
             if key in hidden or key.startswith("_") or callable(value) or isinstance(value, ModuleType):
                 continue
-            check_storable(value, key)  # fails the script task, naming the variable
+            try:
+                check_storable(value, key)
+            except UnstorableValue as err:  # fails the script task, naming the variable
+                raise UnstorableValue(f"the script left a value the case cannot store: {err}") from None
             context[key] = value
         return True
 
