@@ -16,6 +16,7 @@ from .definitions.service import DefinitionService
 from .engine import IsolationLimits, RuntimeContext, SandboxLimits, SpecChecker, shared_supervisor
 from .events.service import EventService
 from .history.access_log import AccessLog
+from .history.anchors import Anchors, DirectorySink
 from .history.reader import HistoryService
 from .reports.service import ReportService
 from .script_helpers import HELPER_NAMES, SCRIPT_HELPERS, version_helpers
@@ -41,6 +42,7 @@ class Services:
     history: HistoryService
     reports: ReportService
     compliance: ComplianceService
+    anchors: Anchors
 
 
 def isolation_limits(settings: Settings) -> IsolationLimits:
@@ -76,6 +78,7 @@ def build_services(settings: Settings, clock: Clock | None = None, db: Database 
         db, registry, runtime, clock, settings.default_process_key, settings.message_buffer_ttl_seconds
     )
     access_log = AccessLog(db, clock)
+    anchors = Anchors(db, clock, DirectorySink(settings.anchor_dir), settings.anchor_key_file)
     cases = CaseService(db, registry, runtime, clock, on_personal_data_read=access_log.hook("case_view"))
     tasks = TaskService(
         db,
@@ -99,7 +102,8 @@ def build_services(settings: Settings, clock: Clock | None = None, db: Database 
         tasks=tasks,
         verifier=TokenVerifier(settings),
         access_log=access_log,
-        history=HistoryService(db, access_log),
+        history=HistoryService(db, access_log, anchors),
         reports=ReportService(db, clock, settings.default_process_key),
         compliance=compliance,
+        anchors=anchors,
     )

@@ -82,6 +82,16 @@ class Settings(BaseSettings):
         default=Path("var/outbox"), description="Where the local channel sink writes."
     )
     channel_gateway_url: str | None = Field(default=None, description="HTTP gateway for SMS/e-mail/mail.")
+    anchor_dir: Path = Field(
+        default=Path("var/anchors"), description="Write-once sink of the signed history anchors."
+    )
+    anchor_key_file: Path = Field(
+        default=Path("var/anchor-signing-key.pem"),
+        description="Ed25519 private key (PEM) signing the anchors; generated if missing.",
+    )
+    anchor_interval_seconds: int = Field(
+        default=3600, ge=10, description="How often a worker exports anchors."
+    )
     retention_purge_interval_seconds: int = Field(
         default=3600,
         ge=1,

@@ -21,6 +21,7 @@ from ..container import Services
 from ..db.models import Case
 from ..db.retry import write_with_retry
 from ..errors import ServiceError
+from ..history.anchors import AnchorSchedule
 from .leases import lease_due_outbox, lease_due_timers
 from .outbox import OutboxDispatcher
 from .quarantine import quarantine
@@ -54,6 +55,7 @@ class Worker:
             runtime=services.runtime,
         )
         self.purge_interval = timedelta(seconds=settings.retention_purge_interval_seconds)
+        self.anchor_schedule = AnchorSchedule(services.anchors, settings.anchor_interval_seconds)
         self._next_purge: datetime | None = None
 
     def fire_due_timers(self) -> int:
@@ -123,7 +125,8 @@ class Worker:
         """One round of work; returns how many things were done. Each part runs even when an
         earlier one failed: a timer problem must not hold up the outbox, and the other way round."""
         done = 0
-        for part in (self.fire_due_timers, self.drain_outbox, self.purge_if_due):
+        parts = (self.fire_due_timers, self.drain_outbox, self.purge_if_due, self.anchor_schedule.run_if_due)
+        for part in parts:
             try:
                 done += part()
             except Exception:
