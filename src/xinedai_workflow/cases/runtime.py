@@ -27,6 +27,8 @@ from ..engine import (
     ServiceCall,
     Snapshot,
     TaskNotReady,
+    WaitingTimer,
+    fire_many,
     load_instance,
     start_instance,
 )
@@ -220,6 +222,19 @@ class CaseRuntime:
             return 0
         instance = self.load(session, case)
         fired = instance.fire_due_timers(now)
+        return self._record_fired(session, case, instance, fired, now, actor, derived, flush)
+
+    def _record_fired(
+        self,
+        session: Session,
+        case: Case,
+        instance: Instance,
+        fired: list[WaitingTimer],
+        now: datetime,
+        actor: str,
+        derived: DerivedRows | None,
+        flush: bool,
+    ) -> int:
         if not fired and instance.error is None:
             return 0
         entries = [
@@ -234,9 +249,12 @@ class CaseRuntime:
         one query per table and written in one flush (a lost race fails the whole batch)."""
         batch = [case for case in cases if case.status == "active"]
         derived = load_derived(session, [case.id for case in batch], with_buffered=True)
+        instances = [self.load(session, case) for case in batch]
+        # the engine steps side by side (in the step processes), then the rows in order
+        results = fire_many(instances, now)
         fired = sum(
-            self.fire_timers(session, case, now, actor, derived=derived[case.id], flush=False)
-            for case in batch
+            self._record_fired(session, case, instance, due, now, actor, derived[case.id], False)
+            for case, instance, due in zip(batch, instances, results, strict=True)
         )
         # the new rows (history, tasks, waits) as plain multi-row INSERTs, then the case updates
         insert_new_in_bulk(session)

@@ -21,11 +21,12 @@ import multiprocessing
 import threading
 import time
 import uuid
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from datetime import datetime
 from multiprocessing.sharedctypes import RawArray
-from typing import Any
+from typing import Any, TypeVar
 
 from .runtime import (
     EngineError,
@@ -48,6 +49,7 @@ from .step_process import (
 )
 
 log = logging.getLogger("xinedai_workflow.engine.supervisor")
+T = TypeVar("T")
 
 _PRELOAD = ["xinedai_workflow.engine.step_process", "xinedai_workflow.script_helpers"]
 
@@ -113,6 +115,7 @@ class StepSupervisor:
         # content digest per version's files (the object held, so its id cannot be reused)
         self._digests: dict[int, tuple[Mapping[str, bytes], str]] = {}
         self.kills = 0  # steps stopped at the deadline or by a child's death (a metric)
+        self._threads: ThreadPoolExecutor | None = None
 
     # -- the pool ---------------------------------------------------------------------------
     def _checkout(self) -> _Child:
@@ -136,10 +139,20 @@ class StepSupervisor:
                 self._all.discard(child)
             self._cond.notify()
 
+    def map(self, step: Callable[[SupervisedInstance], T], instances: list[SupervisedInstance]) -> list[T]:
+        """Run `step` on many instances side by side, one step process each (results in order)."""
+        with self._cond:
+            if self._threads is None:
+                self._threads = ThreadPoolExecutor(self.limits.processes, thread_name_prefix="xinedai-step")
+        return list(self._threads.map(step, instances))
+
     def close(self) -> None:
         """Stop every step process (idle ones now; busy ones are killed too)."""
         with self._cond:
             children, self._all, self._idle = list(self._all), set(), []
+            threads, self._threads = self._threads, None
+        if threads is not None:
+            threads.shutdown(wait=False)
         for child in children:
             child.kill()
 
@@ -351,3 +364,11 @@ def load_instance(definition: ProcessDefinition, state: str, ctx: RuntimeContext
     if isinstance(ctx.supervisor, StepSupervisor):
         return ctx.supervisor.load(definition, state)
     return EngineInstance.load(definition, state, ctx)
+
+
+def fire_many(instances: list[Instance], now: datetime) -> list[list[WaitingTimer]]:
+    """`fire_due_timers` on many instances: side by side in step processes when supervised."""
+    supervised = [i for i in instances if isinstance(i, SupervisedInstance)]
+    if len(instances) > 1 and len(supervised) == len(instances):
+        return supervised[0].supervisor.map(lambda instance: instance.fire_due_timers(now), supervised)
+    return [instance.fire_due_timers(now) for instance in instances]
