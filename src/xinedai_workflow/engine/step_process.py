@@ -55,6 +55,13 @@ class StepRequest:
 
 
 @dataclass(frozen=True)
+class DefineRequest:
+    """Parse a version's specs into the child's cache (not diagram code: no step deadline)."""
+
+    definition: DefinitionRef
+
+
+@dataclass(frozen=True)
 class RenderRequest:
     source: str
     context: dict[str, Any]
@@ -108,6 +115,7 @@ def child_main(conn: Connection, ctx: RuntimeContext, memory_limit_bytes: int, s
     if memory_limit_bytes > 0:
         resource.setrlimit(resource.RLIMIT_AS, (memory_limit_bytes, memory_limit_bytes))
     child = _Child(ctx=replace(ctx, supervisor=None), status=status)
+    conn.send("ready")
     while True:
         try:
             request = conn.recv()
@@ -156,6 +164,9 @@ def _definition(child: _Child, ref: DefinitionRef) -> ProcessDefinition | None:
 
 
 def _handle(child: _Child, request: Any) -> Any:
+    if isinstance(request, DefineRequest):
+        _definition(child, request.definition)
+        return "defined"
     if isinstance(request, RenderRequest):
         try:
             return render_limited(request.source, request.context, request.time_limit, request.max_chars)

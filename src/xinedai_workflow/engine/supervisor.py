@@ -38,6 +38,7 @@ from .runtime import (
     WaitingTimer,
 )
 from .step_process import (
+    DefineRequest,
     DefinitionRef,
     Failed,
     NeedDefinition,
@@ -51,6 +52,8 @@ from .step_process import (
 log = logging.getLogger("xinedai_workflow.engine.supervisor")
 T = TypeVar("T")
 
+START_TIMEOUT_SECONDS = 120.0
+PARSE_TIMEOUT_SECONDS = 120.0  # parsing a deployed version's specs: validated at deploy, not diagram code
 _PRELOAD = ["xinedai_workflow.engine.step_process", "xinedai_workflow.script_helpers"]
 
 
@@ -89,6 +92,10 @@ class _Child:
         self.process.start()
         child_end.close()
         self.last_max_rss_kb = 0
+        # started and imported before its first step's deadline runs (slow on a loaded machine)
+        if not self.conn.poll(START_TIMEOUT_SECONDS) or self.conn.recv() != "ready":
+            self.kill()
+            raise RuntimeError(f"a step process did not start within {START_TIMEOUT_SECONDS} s")
 
     def element(self) -> str | None:
         raw = bytes(self.status.raw).split(b"\0", 1)[0]
@@ -111,6 +118,7 @@ class StepSupervisor:
         self._mp.set_forkserver_preload(_PRELOAD)
         self._idle: list[_Child] = []
         self._all: set[_Child] = set()
+        self._starting = 0
         self._cond = threading.Condition()
         # content digest per version's files (the object held, so its id cannot be reused)
         self._digests: dict[int, tuple[Mapping[str, bytes], str]] = {}
@@ -120,13 +128,20 @@ class StepSupervisor:
     # -- the pool ---------------------------------------------------------------------------
     def _checkout(self) -> _Child:
         with self._cond:
-            while not self._idle and len(self._all) >= self.limits.processes:
+            while not self._idle and len(self._all) + self._starting >= self.limits.processes:
                 self._cond.wait()
             if self._idle:
                 return self._idle.pop()
+            self._starting += 1  # a slot, while the new process starts outside the lock
+        try:
             child = _Child(self._mp, self._child_ctx, self.limits.memory_limit_mb * 1024 * 1024)
+        finally:
+            with self._cond:
+                self._starting -= 1
+                self._cond.notify()
+        with self._cond:
             self._all.add(child)
-            return child
+        return child
 
     def _checkin(self, child: _Child, alive: bool) -> None:
         reuse = alive and child.process.is_alive()
@@ -160,10 +175,13 @@ class StepSupervisor:
         child = self._checkout()
         alive = False
         try:
+            started = time.monotonic()
             reply = self._send(child, request, deadline)
             if isinstance(reply, NeedDefinition) and files is not None:
-                request = replace(request, definition=replace(request.definition, files=dict(files)))
-                reply = self._send(child, request, deadline)
+                ref = replace(request.definition, files=dict(files))
+                self._send(child, DefineRequest(ref), time.monotonic() + PARSE_TIMEOUT_SECONDS)
+                # the step's own time limit starts again once its specs are there
+                reply = self._send(child, request, deadline + (time.monotonic() - started))
             alive = True
             return reply
         finally:
@@ -202,7 +220,9 @@ class StepSupervisor:
             sha = hashlib.sha256(definition.key.encode())
             for name in sorted(definition.files):
                 sha.update(b"\0" + name.encode() + b"\0" + hashlib.sha256(definition.files[name]).digest())
-            digest = sha.hexdigest()
+            # One parsed spec in a step process per definition object of the parent: the same reuse
+            # as in-process (the registry's cache), never specs shared between registries.
+            digest = f"{sha.hexdigest()}:{id(definition.files):x}"
             if len(self._digests) > 1024:
                 self._digests.clear()
             self._digests[id(definition.files)] = (definition.files, digest)
