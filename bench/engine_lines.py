@@ -17,7 +17,7 @@ from sqlalchemy import select
 from xinedai_workflow.clock import ManualClock
 from xinedai_workflow.db.models import Case, HumanTask
 from xinedai_workflow.definitions.service import read_bundle_dir
-from xinedai_workflow.engine import EngineInstance, ProcessDefinition
+from xinedai_workflow.engine import ProcessDefinition, start_instance
 from xinedai_workflow.engine.bundle import load_process_specs
 from xinedai_workflow.events.schemas import OverdueEvent
 from xinedai_workflow.events.service import overdue_variables
@@ -48,7 +48,8 @@ def engine_ceiling(
         now = datetime.now(UTC)
 
         def ours() -> None:
-            EngineInstance.start(definition, variables, now, ctx).dump()
+            # through the runtime's engine: a supervised step process when step isolation is on
+            start_instance(definition, variables, now, ctx).dump()
 
         serializer = BpmnWorkflowSerializer(BpmnWorkflowSerializer.configure(SPIFF_CONFIG))
         version_helpers = ctx.version_helpers(definition) if ctx.version_helpers else {}

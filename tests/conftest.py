@@ -108,6 +108,8 @@ def settings(database_url: str, tmp_path: Path) -> Settings:
         worker_enabled=False,
         outbox_sink_dir=tmp_path / "outbox",
         bureau_export_dir=tmp_path / "bureau",
+        anchor_dir=tmp_path / "anchors",
+        anchor_key_file=tmp_path / "anchor-key.pem",
         processes_dir=PROCESSES,
         default_process_key="t_collect",
         script_time_limit_seconds=0.5,

@@ -18,7 +18,7 @@ from .api.deps import require
 from .api.docs import install_docs
 from .api.docs import public_paths as docs_public_paths
 from .api.errors import ERROR_RESPONSES, install_error_handlers
-from .api.limits import BodySizeLimit, RejectNulCharacters
+from .api.limits import BodyReadTimeout, BodySizeLimit, RejectNulCharacters
 from .api.metrics import CONTENT_TYPE, Metrics
 from .auth.middleware import BearerAuthentication
 from .auth.principal import Principal
@@ -102,6 +102,7 @@ def create_app(
     app.add_middleware(RejectNulCharacters)  # inside the size limit: it reads bounded bodies only
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     app.add_middleware(WebSecurityHeaders)
+    app.add_middleware(BodyReadTimeout, seconds=settings.body_read_timeout_seconds)
 
     @app.get("/health", tags=["operations"])
     def health() -> Any:

@@ -31,10 +31,11 @@ from .definitions.registry import DefinitionRegistry
 from .definitions.service import DefinitionService
 from .domain.strategy import parse_split
 from .domain.templates import make_environment
-from .engine import RuntimeContext, SandboxLimits, SpecChecker
+from .engine import IsolationLimits, RuntimeContext, SandboxLimits, SpecChecker, shared_supervisor
 from .engine.template_checks import template_check
 from .events.service import EventService
 from .history.access_log import AccessLog
+from .history.anchors import Anchors, DirectorySink
 from .history.reader import HistoryService
 from .incidents.service import IncidentService
 from .migration.service import MigrationService
@@ -73,6 +74,7 @@ class Services:
     simulations: SimulationService
     simulation_jobs: SimulationJobs
     incidents: IncidentService
+    anchors: Anchors
     agencies: AgencyService
     complaints: ComplaintService
     bureau: BureauService
@@ -132,7 +134,19 @@ class Services:
             ),
             background=(self.simulation_jobs,),
             housekeeping=tuple(self.housekeeping),
+            anchors=self.anchors,
         )
+
+
+def isolation_limits(settings: Settings) -> IsolationLimits:
+    """The supervised-execution limits from the settings."""
+    return IsolationLimits(
+        step_time_limit_seconds=settings.step_time_limit_seconds,
+        memory_limit_mb=settings.step_memory_limit_mb,
+        processes=settings.step_processes,
+        render_time_limit_seconds=settings.template_time_limit_seconds,
+        render_max_chars=settings.template_max_chars,
+    )
 
 
 def completion_hooks(*hooks: ContactGuard) -> ContactGuard:
@@ -168,6 +182,8 @@ def build_services(settings: Settings, clock: Clock | None = None, db: Database 
         default_group=settings.default_candidate_group,
         version_helpers=version_helpers,
     )
+    if settings.step_isolation:
+        ctx.supervisor = shared_supervisor(ctx, isolation_limits(settings))
     runtime = CaseRuntime(registry, ctx)
     checker = SpecChecker(HELPER_NAMES, OPERATION_CHANNELS)
     compliance = build_compliance(settings, uow, clock, registry)
@@ -176,6 +192,7 @@ def build_services(settings: Settings, clock: Clock | None = None, db: Database 
         uow, registry, checker, clock, asset_checks=[compliance.asset_check, templates], test_context=ctx
     )
     access_log = AccessLog(db, clock)
+    anchors = Anchors(db, clock, DirectorySink(settings.anchor_dir), settings.anchor_key_file)
     agencies = AgencyService(db, clock, compliance.guard, access_log)
     complaints = ComplaintService(db, clock, runtime, registry, compliance.policies, agencies)
     exporter = DailyFileExporter(settings.bureau_export_dir, settings.bureau_export_format)
@@ -222,7 +239,7 @@ def build_services(settings: Settings, clock: Clock | None = None, db: Database 
         tasks=tasks,
         verifier=TokenVerifier(settings),
         access_log=access_log,
-        history=HistoryService(uow, access_log),
+        history=HistoryService(uow, access_log, anchors),
         reports=ReportService(db, clock, settings.default_process_key),
         compliance=compliance,
         migration=MigrationService(uow, registry, runtime, cases, clock),
@@ -235,6 +252,7 @@ def build_services(settings: Settings, clock: Clock | None = None, db: Database 
         ),
         simulation_jobs=SimulationJobs(uow, clock, settings.processes_dir, build_services),
         incidents=IncidentService(uow, settings.default_candidate_group),
+        anchors=anchors,
         agencies=agencies,
         complaints=complaints,
         bureau=bureau,

@@ -84,6 +84,8 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
 
         os.environ["XINEDAI_WORKER_ENABLED"] = "false"
         get_settings.cache_clear()  # with one uvicorn worker the app is built in this process
+    from .api.http_protocol import HeaderTimeoutH11Protocol  # noqa: PLC0415
+
     uvicorn.run(
         "xinedai_workflow.app:app_factory",
         factory=True,
@@ -92,6 +94,9 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
         workers=args.workers,
         log_level=args.log_level,
         proxy_headers=True,
+        http=HeaderTimeoutH11Protocol,
+        h11_max_incomplete_event_size=settings.max_header_bytes,
+        timeout_keep_alive=5,
     )
     return 0
 

@@ -45,8 +45,23 @@ class Settings(BaseSettings):
     jwt_issuer: str = Field(default="xinedai-workflow")
     jwt_audience: str = Field(default="xinedai-workflow")
     jwt_default_ttl_seconds: int = Field(default=8 * 3600, ge=1)
+    jwt_max_ttl_seconds: int = Field(
+        default=12 * 3600, ge=60, description="Tokens whose exp - iat (or exp - now) is longer are refused."
+    )
 
     script_time_limit_seconds: float = Field(default=1.0, gt=0, le=60)
+    step_isolation: bool = Field(
+        default=True, description="Run engine steps in supervised step processes (the hard limits)."
+    )
+    step_time_limit_seconds: float = Field(
+        default=10.0, gt=0, le=600, description="Wall-clock limit of one engine step (then it is killed)."
+    )
+    step_memory_limit_mb: int = Field(
+        default=1024, ge=256, le=65536, description="Address-space cap (RLIMIT_AS) of a step process."
+    )
+    step_processes: int = Field(default=4, ge=1, le=64, description="Step processes per service process.")
+    template_time_limit_seconds: float = Field(default=1.0, gt=0, le=60)
+    template_max_chars: int = Field(default=100_000, ge=1000, le=10_000_000)
 
     worker_enabled: bool = Field(default=True, description="Run the worker inside `serve`.")
     worker_poll_seconds: float = Field(default=0.5, gt=0, le=60)
@@ -56,6 +71,13 @@ class Settings(BaseSettings):
     max_body_bytes: int = Field(
         default=20 * 1024 * 1024, ge=1024, description="Larger request bodies get 413."
     )
+    body_read_timeout_seconds: float = Field(
+        default=30.0, gt=0, le=3600, description="Time a client has to send its request body (then 408)."
+    )
+    header_read_timeout_seconds: float = Field(
+        default=10.0, gt=0, le=600, description="Time a client has to send its request line and headers."
+    )
+    max_header_bytes: int = Field(default=16 * 1024, ge=1024, le=1024 * 1024)
     max_json_depth: int = Field(default=32, ge=4, le=1000)
     batch_max_events: int = Field(default=10_000, ge=1)
     message_buffer_ttl_seconds: int = Field(
@@ -68,6 +90,16 @@ class Settings(BaseSettings):
         default=Path("var/outbox"), description="Where the local channel sink writes."
     )
     channel_gateway_url: str | None = Field(default=None, description="HTTP gateway for SMS/e-mail/mail.")
+    anchor_dir: Path = Field(
+        default=Path("var/anchors"), description="Write-once sink of the signed history anchors."
+    )
+    anchor_key_file: Path = Field(
+        default=Path("var/anchor-signing-key.pem"),
+        description="Ed25519 private key (PEM) signing the anchors; generated if missing.",
+    )
+    anchor_interval_seconds: int = Field(
+        default=3600, ge=10, description="How often a worker exports anchors."
+    )
     retention_purge_interval_seconds: int = Field(
         default=3600,
         ge=1,

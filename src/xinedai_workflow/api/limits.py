@@ -1,8 +1,11 @@
-"""Guards in front of every handler: the request body size limit (413) and NUL characters (422)."""
+"""Guards in front of every handler: the body size limit (413), the body read time limit (408),
+NUL characters and lone surrogates (422)."""
 
 from __future__ import annotations
 
+import asyncio
 import re
+import time
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -67,6 +70,13 @@ class BodySizeLimit:
 
 # "\u0000" in JSON text, unless its backslash is itself escaped ("\\u0000" is harmless text)
 _ESCAPED_NUL = re.compile(rb"(?<!\\)(?:\\\\)*\\u0000")
+# A "\ud800"-"\udbff" escape not followed by a "\udc00"-"\udfff" one, or the low half alone: JSON
+# allows them, but such a string is not Unicode (it cannot be stored, hashed or sent as UTF-8).
+_HIGH = rb"\\u[dD][89abAB][0-9a-fA-F]{2}"
+_LOW = rb"\\u[dD][c-fC-F][0-9a-fA-F]{2}"
+_LONE_SURROGATE = re.compile(
+    rb"(?<!\\)(?:\\\\)*(?:" + _HIGH + rb"(?!" + _LOW + rb")|(?<!" + _HIGH[2:] + rb")" + _LOW + rb")"
+)
 
 
 class RejectNulCharacters:
@@ -97,6 +107,9 @@ class RejectNulCharacters:
         if _ESCAPED_NUL.search(body):
             await self._refuse(scope, receive, send, "body")
             return
+        if b"\\u" in body and _LONE_SURROGATE.search(body):
+            await self._refuse(scope, receive, send, "body", "a lone surrogate (not valid Unicode)")
+            return
 
         async def replay() -> Message:
             return messages.pop(0) if messages else await receive()
@@ -104,9 +117,53 @@ class RejectNulCharacters:
         await self.app(scope, replay, send)
 
     @staticmethod
-    async def _refuse(scope: Scope, receive: Receive, send: Send, where: str) -> None:
-        details = [
-            {"field": where, "message": "NUL characters (U+0000) are not allowed", "type": "value_error"}
-        ]
-        response = error_response(422, "validation_error", "the request contains a NUL character", details)
+    async def _refuse(
+        scope: Scope, receive: Receive, send: Send, where: str, what: str = "a NUL character"
+    ) -> None:
+        details = [{"field": where, "message": f"{what} is not allowed", "type": "value_error"}]
+        response = error_response(422, "validation_error", f"the request contains {what}", details)
         await response(scope, receive, send)
+
+
+class BodyReadTimeout:
+    """A client gets `seconds` to send its whole body, then 408: slow bodies cannot hold a
+    connection and a handler thread (uvicorn itself has no body read timeout)."""
+
+    def __init__(self, app: ASGIApp, seconds: float) -> None:
+        self.app = app
+        self.seconds = seconds
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        deadline = time.monotonic() + self.seconds
+        done = started = timed_out = False
+
+        async def timed_receive() -> Message:
+            nonlocal done, timed_out
+            if done or timed_out:
+                return await receive() if done else {"type": "http.disconnect"}
+            try:
+                message = await asyncio.wait_for(receive(), max(deadline - time.monotonic(), 0.001))
+            except TimeoutError:
+                timed_out = True
+                if not started:
+                    response = error_response(
+                        408, "request_timeout", f"the request body was not received within {self.seconds:g} s"
+                    )
+                    await response(scope, receive, send)
+                return {"type": "http.disconnect"}
+            if message["type"] != "http.request" or not message.get("more_body", False):
+                done = True
+            return message
+
+        async def guarded_send(message: Message) -> None:
+            nonlocal started
+            if timed_out:
+                return
+            if message["type"] == "http.response.start":
+                started = True
+            await send(message)
+
+        await self.app(scope, timed_receive, guarded_send)

@@ -2,21 +2,32 @@
 
 from __future__ import annotations
 
+import math
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import AfterValidator, Field, StringConstraints
 
+from ..domain.money import parse_rate
+
 Money = Annotated[
     str,
-    StringConstraints(pattern=r"^\d{1,15}(\.\d{1,2})?$", max_length=20),
+    StringConstraints(pattern=r"^[0-9]{1,15}(\.[0-9]{1,2})?$", max_length=20),
     Field(
         description='A non-negative amount in CNY as a decimal string, e.g. "1234.50".', examples=["1234.50"]
     ),
 ]
+
+
+def _check_rate(value: str) -> str:
+    parse_rate(value, what="rate")  # the domain's rule: a fraction, not a percentage (at most 1)
+    return value
+
+
 Rate = Annotated[
     str,
-    StringConstraints(pattern=r"^\d{1,3}(\.\d{1,10})?$", max_length=16),
+    StringConstraints(pattern=r"^[0-9]{1,3}(\.[0-9]{1,10})?$", max_length=16),
+    AfterValidator(_check_rate),
     Field(description="A rate as a decimal string (0.063 = 6.3% a year).", examples=["0.063"]),
 ]
 Identifier = Annotated[str, StringConstraints(min_length=1, max_length=100, pattern=r"^[A-Za-z0-9._:\-]+$")]
@@ -53,6 +64,8 @@ def _check_depth(value: dict[str, Any]) -> dict[str, Any]:
             stack.extend((v, depth + 1) for v in item.values())
         elif isinstance(item, list):
             stack.extend((v, depth + 1) for v in item)
+        elif isinstance(item, float) and not math.isfinite(item):
+            raise ValueError("NaN and Infinity are not JSON numbers")
     return value
 
 

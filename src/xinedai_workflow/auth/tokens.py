@@ -59,6 +59,10 @@ def mint_token(
     ttl = ttl_seconds if ttl_seconds is not None else settings.jwt_default_ttl_seconds
     if ttl <= 0:
         raise ValueError("ttl must be positive")
+    if ttl > settings.jwt_max_ttl_seconds:
+        raise ValueError(
+            f"ttl must be at most {settings.jwt_max_ttl_seconds} s (XINEDAI_JWT_MAX_TTL_SECONDS)"
+        )
     now = int(time.time())
     claims = {
         "sub": sub,
@@ -119,6 +123,7 @@ class TokenVerifier:
         self.algorithm = settings.jwt_algorithm.upper()
         self.issuer = settings.jwt_issuer
         self.audience = settings.jwt_audience
+        self.max_ttl = settings.jwt_max_ttl_seconds
         self._key_file = settings.jwt_public_key_file
         self._key_file_mtime = 0.0
         self._last_reload = 0.0
@@ -188,6 +193,21 @@ class TokenVerifier:
             self._verified[token] = (principal, expires)
         return principal
 
+    def _check_lifetime(self, claims: dict[str, Any]) -> None:
+        """A stolen token must not stay valid for ever: exp at most `max_ttl` after iat (and
+        after now, for tokens without iat)."""
+        exp = claims["exp"]
+        if not isinstance(exp, (int, float)) or isinstance(exp, bool):
+            raise TokenError("claim 'exp' must be a number")
+        iat = claims.get("iat")
+        if iat is not None and (not isinstance(iat, (int, float)) or isinstance(iat, bool)):
+            raise TokenError("claim 'iat' must be a number")
+        issued = iat if iat is not None else time.time()
+        if exp - issued > self.max_ttl + LEEWAY_SECONDS:
+            raise TokenError(f"the token's lifetime is longer than the maximum of {self.max_ttl} s")
+        if iat is not None and iat > time.time() + LEEWAY_SECONDS:
+            raise TokenError("the token is issued in the future")
+
     def _verify(self, token: str) -> tuple[Principal, float]:
         try:
             claims = jwt.decode(
@@ -201,6 +221,7 @@ class TokenVerifier:
             )
         except jwt.PyJWTError as err:
             raise TokenError(str(err)) from err
+        self._check_lifetime(claims)
         roles = claims.get("roles", [])
         groups = claims.get("groups", [])
         if not isinstance(roles, list) or not all(isinstance(r, str) for r in roles):

@@ -14,10 +14,9 @@ from pathlib import Path
 from typing import Any
 
 from jinja2 import BaseLoader, ChoiceLoader, DictLoader, FileSystemLoader, StrictUndefined, TemplateNotFound
-from jinja2.exceptions import TemplateError
-from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 from xinedai_workflow.domain.money import amount_in_words, format_money, format_rate, parse_decimal
+from xinedai_workflow.domain.template_limits import LimitedEnvironment, render_with_limits
 
 # processes/templates in a source checkout (src/xinedai_workflow/domain -> repository root).
 DEFAULT_TEMPLATE_DIR = Path(__file__).resolve().parents[3] / "processes" / "templates"
@@ -83,9 +82,10 @@ FILTERS = {
 }
 
 
-def make_environment(loader: BaseLoader | None = None) -> ImmutableSandboxedEnvironment:
-    """The sandboxed text environment: strict undefined, no autoescape, trimmed blocks."""
-    env = ImmutableSandboxedEnvironment(
+def make_environment(loader: BaseLoader | None = None) -> LimitedEnvironment:
+    """The sandboxed text environment: strict undefined, no autoescape, trimmed blocks, and the
+    time and output limits of `template_limits`."""
+    env = LimitedEnvironment(
         loader=loader,
         undefined=StrictUndefined,
         autoescape=False,
@@ -136,19 +136,19 @@ class TemplateRenderer:
         """Render a named template; raises :class:`TemplateRenderError` on any template problem."""
         full = self.resolve(name)
         try:
-            return self.env.get_template(full).render(dict(context))
+            return render_with_limits(self.env.get_template(full), context)
         except TemplateNotFound as exc:  # pragma: no cover - resolve() checked the name
             raise TemplateRenderError(f"template {name!r} not found") from exc
-        except (TemplateError, ValueError, TypeError) as exc:
-            raise TemplateRenderError(f"{full}: {exc}") from exc
+        except Exception as exc:  # a template is data: any failure is the template's, never ours
+            raise TemplateRenderError(f"{full}: {type(exc).__name__}: {exc}") from exc
 
 
 def render_string(text: str, context: Mapping[str, Any]) -> str:
     """Render template source text in the same sandbox."""
     try:
-        return make_environment().from_string(text).render(dict(context))
-    except (TemplateError, ValueError, TypeError) as exc:
-        raise TemplateRenderError(str(exc)) from exc
+        return render_with_limits(make_environment().from_string(text), context)
+    except Exception as exc:  # a template is data: any failure is the template's, never ours
+        raise TemplateRenderError(f"{type(exc).__name__}: {exc}") from exc
 
 
 def render_template(

@@ -20,13 +20,24 @@ from .instance import (
 from .problems import BundleInvalid, Problem
 from .sandbox import SandboxLimits
 from .spec_checks import STAGES, SpecChecker
+from .supervisor import (
+    Instance,
+    IsolationLimits,
+    StepSupervisor,
+    fire_many,
+    load_instance,
+    shared_supervisor,
+    start_instance,
+)
 
 __all__ = [
     "STAGES",
     "BundleInvalid",
     "EngineError",
     "EngineInstance",
+    "Instance",
     "InvalidVariables",
+    "IsolationLimits",
     "OpenUserTask",
     "ParsedBundle",
     "ParsedProcess",
@@ -37,11 +48,16 @@ __all__ = [
     "ServiceCall",
     "Snapshot",
     "SpecChecker",
+    "StepSupervisor",
     "TaskNotReady",
     "WaitingMessage",
     "WaitingTimer",
     "content_sha256",
+    "fire_many",
+    "load_instance",
     "load_process_specs",
     "parse_bundle",
+    "shared_supervisor",
+    "start_instance",
     "step_report",
 ]

@@ -21,6 +21,7 @@ from SpiffWorkflow.bpmn.specs import BpmnProcessSpec
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 from SpiffWorkflow.spiff.parser.process import VALIDATOR, SpiffBpmnParser
 
+from ..domain.form_patterns import check_form_patterns
 from .problems import BundleInvalid, Problem
 from .references import reference_problems
 from .spec_checks import SpecChecker
@@ -174,6 +175,11 @@ class _BundleParser:
             Draft202012Validator.check_schema(schema)
         except SchemaError as err:
             self.error(name, None, f"invalid JSON Schema: {err.message}")
+            return
+        problems = check_form_patterns(schema)
+        for problem in problems:
+            self.error(name, None, problem)
+        if problems:
             return
         self.forms[name] = schema
 

@@ -165,6 +165,8 @@ class RuntimeContext:
     default_group: str = "collectors"
     # Helpers that need the files of the case's pinned version (e.g. rendering its templates).
     version_helpers: Callable[[ProcessDefinition], Mapping[str, Any]] | None = None
+    # Runs steps in supervised child processes (see `engine/supervisor.py`); None: in-process.
+    supervisor: Any = None
 
 
 def _parse_due(value: Any) -> datetime | None:
@@ -184,12 +186,20 @@ def _parse_due(value: Any) -> datetime | None:
 class EngineInstance:
     """A workflow of one case, with the sandboxed script engine attached."""
 
-    def __init__(self, definition: ProcessDefinition, workflow: BpmnWorkflow, ctx: RuntimeContext) -> None:
+    def __init__(
+        self,
+        definition: ProcessDefinition,
+        workflow: BpmnWorkflow,
+        ctx: RuntimeContext,
+        on_task: Callable[[str | None], None] | None = None,
+    ) -> None:
         self.definition = definition
+        self.on_task = on_task
         self.workflow = workflow
         self.ctx = ctx
         self.service_calls: list[ServiceCall] = []
         self.error: EngineError | None = None
+        self.rolled_back = False  # in-process steps are never undone (see `SupervisedInstance`)
         helpers = {**ctx.helpers, **(ctx.version_helpers(definition) if ctx.version_helpers else {})}
         environment = SandboxEnvironment(helpers, ctx.limits)
         environment.service_handler = self._call_service
@@ -200,11 +210,29 @@ class EngineInstance:
     # -- construction -------------------------------------------------------------------------
     @classmethod
     def start(
-        cls, definition: ProcessDefinition, variables: Mapping[str, Any], now: datetime, ctx: RuntimeContext
+        cls,
+        definition: ProcessDefinition,
+        variables: Mapping[str, Any],
+        now: datetime,
+        ctx: RuntimeContext,
+        on_task: Callable[[str | None], None] | None = None,
     ) -> EngineInstance:
         """Create a workflow with `variables` and run it to its first wait state."""
+        instance = cls.create(definition, variables, ctx, on_task)
+        instance._step(now, lambda: None)
+        return instance
+
+    @classmethod
+    def create(
+        cls,
+        definition: ProcessDefinition,
+        variables: Mapping[str, Any],
+        ctx: RuntimeContext,
+        on_task: Callable[[str | None], None] | None = None,
+    ) -> EngineInstance:
+        """A new workflow holding `variables`, before any of its elements ran."""
         workflow = BpmnWorkflow(definition.spec, definition.subprocess_specs)
-        instance = cls(definition, workflow, ctx)
+        instance = cls(definition, workflow, ctx, on_task)
         clash = set(ctx.helpers).intersection(variables)
         if clash:
             raise InvalidVariables(f"variable name(s) {sorted(clash)} are reserved for helper functions")
@@ -213,14 +241,24 @@ class EngineInstance:
         workflow.task_tree.data = dict(start_task.data)
         for task in workflow.get_tasks(state=TaskState.READY):
             task.data.update(variables)
-        instance._step(now, lambda: None)
         return instance
 
     @classmethod
-    def load(cls, definition: ProcessDefinition, state: str, ctx: RuntimeContext) -> EngineInstance:
+    def load(
+        cls,
+        definition: ProcessDefinition,
+        state: str,
+        ctx: RuntimeContext,
+        on_task: Callable[[str | None], None] | None = None,
+    ) -> EngineInstance:
         """Restore a stored workflow with the cached specs of its pinned version."""
         workflow = load_workflow(state, definition.spec, definition.subprocess_specs)
-        return cls(definition, workflow, ctx)
+        return cls(definition, workflow, ctx, on_task)
+
+    def last_element_id(self) -> str | None:
+        """The element the workflow ran last (the outcome of a case that ends without one)."""
+        last = self.workflow.last_task
+        return last.task_spec.bpmn_id if last is not None and last.task_spec.bpmn_id else None
 
     def dump(self) -> str:
         return dump_workflow(self.workflow)
@@ -236,6 +274,8 @@ class EngineInstance:
 
     def _entering(self, task: Task) -> None:
         self._current_task = task
+        if self.on_task is not None:
+            self.on_task(task.task_spec.bpmn_id)
 
     def _describe(self, err: Exception) -> EngineError:
         task = getattr(err, "task", None) or self._current_task
@@ -488,9 +528,5 @@ class EngineInstance:
             messages=self._waiting_messages() if status != "completed" else [],
             variables=self.variables(live),
             error=self.error,
-            last_element_id=self._last_element_id(),
+            last_element_id=self.last_element_id(),
         )
-
-    def _last_element_id(self) -> str | None:
-        last = self.workflow.last_task
-        return last.task_spec.bpmn_id if last is not None and last.task_spec.bpmn_id else None

@@ -32,9 +32,10 @@ from RestrictedPython.Guards import (
 from RestrictedPython.PrintCollector import PrintCollector
 from SpiffWorkflow.bpmn.script_engine.python_environment import BasePythonScriptEngineEnvironment
 
+from .sandbox_guards import Guards, ScriptLimitExceeded, check_format_spec
+from .storable import UnstorableValue, check_storable
+
 MAX_RANGE = 100_000
-MAX_SEQUENCE_LENGTH = 1_000_000
-MAX_EXPONENT = 10_000
 
 FORBIDDEN_NAMES = frozenset(
     {
@@ -81,10 +82,6 @@ class ScriptTimeout(Exception):
     """A script ran past its time limit."""
 
 
-class ScriptLimitExceeded(Exception):
-    """A script asked for an unbounded allocation (huge power, repetition or range)."""
-
-
 _deadline = threading.local()
 
 
@@ -114,6 +111,19 @@ def _bound_names(tree: ast.AST) -> frozenset[str]:
         elif isinstance(node, (ast.ExceptHandler, ast.FunctionDef)) and node.name:
             names.add(node.name)
     return frozenset(n for n in names if not n.startswith("_"))
+
+
+_BINOP_GUARDS = {
+    ast.Pow: "_xin_pow_",
+    ast.Mult: "_xin_mul_",
+    ast.LShift: "_xin_lshift_",
+    ast.Add: "_xin_add_",
+    ast.Mod: "_xin_mod_",
+}
+
+
+def _guard_call(name: str, *args: ast.expr) -> ast.Call:
+    return ast.Call(func=ast.Name(id=name, ctx=ast.Load()), args=list(args), keywords=[])
 
 
 class _Policy(RestrictingNodeTransformer):
@@ -153,7 +163,7 @@ class _Policy(RestrictingNodeTransformer):
 
     def visit_BinOp(self, node: Any) -> Any:
         node = super().visit_BinOp(node)
-        guard = {ast.Pow: "_xin_pow_", ast.Mult: "_xin_mul_", ast.LShift: "_xin_lshift_"}.get(type(node.op))
+        guard = _BINOP_GUARDS.get(type(node.op))
         if guard is None:
             return node
         call = ast.Call(func=ast.Name(id=guard, ctx=ast.Load()), args=[node.left, node.right], keywords=[])
@@ -217,43 +227,26 @@ class _Policy(RestrictingNodeTransformer):
             return node
         return super().visit_AugAssign(node)
 
+    def visit_JoinedStr(self, node: Any) -> Any:
+        node = self.node_contents_visit(node)
+        return ast.copy_location(_guard_call("_xin_joined_", node), node)
 
-def _size(value: Any) -> int:
-    try:
-        return len(value)
-    except TypeError:
-        return 0
-
-
-def _guarded_pow(base: Any, exponent: Any, *mod: Any) -> Any:
-    if isinstance(exponent, int) and abs(exponent) > MAX_EXPONENT:
-        raise ScriptLimitExceeded(f"exponent {exponent} is larger than {MAX_EXPONENT}")
-    if (
-        isinstance(base, int)
-        and isinstance(exponent, int)
-        and exponent > 0
-        and base.bit_length() * exponent > 65_536
-    ):
-        raise ScriptLimitExceeded("power result too large")
-    return pow(base, exponent, *mod)
+    def visit_FormattedValue(self, node: Any) -> Any:
+        spec = node.format_spec
+        if spec is not None:
+            if any(not isinstance(part, ast.Constant) for part in spec.values):
+                self.error(node, "f-string format specs must be constant in diagram scripts")
+                return node
+            try:
+                check_format_spec("".join(str(part.value) for part in spec.values))
+            except ScriptLimitExceeded as err:
+                self.error(node, str(err))
+                return node
+        node.value = ast.copy_location(_guard_call("_xin_fval_", self.visit(node.value)), node.value)
+        return node
 
 
-def _guarded_mul(left: Any, right: Any) -> Any:
-    if isinstance(left, int) and _size(right):
-        count, seq = left, right
-    elif isinstance(right, int) and _size(left):
-        count, seq = right, left
-    else:
-        return left * right
-    if count * _size(seq) > MAX_SEQUENCE_LENGTH:
-        raise ScriptLimitExceeded(f"sequence repetition longer than {MAX_SEQUENCE_LENGTH}")
-    return left * right
-
-
-def _guarded_lshift(left: Any, right: Any) -> Any:
-    if isinstance(right, int) and right > 4096:
-        raise ScriptLimitExceeded("shift too large")
-    return left << right
+_guards = Guards(_tick)
 
 
 def _limited_range(*args: int) -> range:
@@ -278,13 +271,13 @@ def _guarded_getattr(obj: Any, name: str, default: Any = None) -> Any:
         raise AttributeError("module attributes are not available in diagram scripts")
     if name in {"ljust", "rjust", "center", "zfill", "expandtabs", "mro", "gi_frame", "f_globals"}:
         raise AttributeError(f'"{name}" is not available in diagram scripts')
-    return safer_getattr(obj, name, default)
+    return _guards.method(obj, name, safer_getattr(obj, name, default))
 
 
 _EXTRA_BUILTINS: dict[str, Any] = {
     "min": min,
     "max": max,
-    "sum": sum,
+    "sum": _guards.sum_,
     "any": any,
     "all": all,
     "sorted": sorted,
@@ -299,16 +292,17 @@ _EXTRA_BUILTINS: dict[str, Any] = {
     "frozenset": frozenset,
     "tuple": tuple,
     "abs": abs,
-    "round": round,
+    "round": _guards.round_,
     "len": len,
     "str": str,
-    "int": int,
+    "int": _guards.int_,
     "float": float,
     "bool": bool,
     "isinstance": isinstance,
     "divmod": divmod,
     "range": _limited_range,
-    "pow": _guarded_pow,
+    "pow": _guards.pow_,
+    "format": _guards.format_,
     "ValueError": ValueError,
     "KeyError": KeyError,
     "Exception": Exception,
@@ -327,18 +321,22 @@ _GUARDS: dict[str, Any] = {
     "_unpack_sequence_": guarded_unpack_sequence,
     "_write_": full_write_guard,
     "_print_": PrintCollector,
-    "_xin_pow_": _guarded_pow,
-    "_xin_mul_": _guarded_mul,
-    "_xin_lshift_": _guarded_lshift,
+    "_xin_pow_": _guards.pow_,
+    "_xin_mul_": _guards.mul,
+    "_xin_lshift_": _guards.lshift,
+    "_xin_add_": _guards.add,
+    "_xin_mod_": _guards.mod,
+    "_xin_joined_": _guards.joined,
+    "_xin_fval_": _guards.formatted,
     "_xin_tick_": _tick,
     "_inplacevar_": lambda op, x, y: _INPLACE[op](x, y),
 }
 _INPLACE: dict[str, Callable[[Any, Any], Any]] = {
-    "+=": lambda x, y: x + y,
+    "+=": _guards.add,
     "-=": lambda x, y: x - y,
     "/=": lambda x, y: x / y,
     "//=": lambda x, y: x // y,
-    "%=": lambda x, y: x % y,
+    "%=": _guards.mod,
     "|=": lambda x, y: x | y,
     "&=": lambda x, y: x & y,
 }
@@ -429,6 +427,10 @@ class SandboxEnvironment(BasePythonScriptEngineEnvironment):
         for key, value in scope.items():
             if key in hidden or key.startswith("_") or callable(value) or isinstance(value, ModuleType):
                 continue
+            try:
+                check_storable(value, key)
+            except UnstorableValue as err:  # fails the script task, naming the variable
+                raise UnstorableValue(f"the script left a value the case cannot store: {err}") from None
             context[key] = value
         return True
 

@@ -332,6 +332,8 @@ class SpecChecker:
             return
         if not getattr(ts, "lane", None):
             out.warn(element, "user task outside any lane; offered to the default group")
+        if not props.get("formJsonSchemaFilename"):
+            out.warn(element, "user task without a form: completing it accepts no data (only {})")
         for key in ("formJsonSchemaFilename", "formUiSchemaFilename"):
             name = props.get(key)
             if name and name not in forms:

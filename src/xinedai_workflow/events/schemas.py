@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated, Any
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, EmailStr, Field, StringConstraints
+from pydantic import AwareDatetime, BaseModel, ConfigDict, EmailStr, Field, StrictInt, StringConstraints
 
 from ..api.types import Identifier, JsonObject, LongKey, Money, Rate, ShortText, TimeZoneName
 
@@ -34,7 +34,7 @@ class OverdueEvent(BaseModel):
     overdue_principal: Money
     overdue_interest: Money
     annual_rate: Rate
-    days_past_due: int = Field(ge=0, le=36500)
+    days_past_due: StrictInt = Field(ge=0, le=36500)  # 5.0 and true are not integers
     due_date: date
     occurred_at: AwareDatetime
 
@@ -73,7 +73,7 @@ class MessageIn(BaseModel):
     name: Annotated[str, StringConstraints(min_length=1, max_length=200, pattern=r"^[A-Za-z0-9_.\-]+$")]
     correlation: JsonObject = Field(description="Must contain loan_id.")
     payload: JsonObject = Field(default_factory=dict)
-    ttl_seconds: int | None = Field(default=None, ge=1, le=90 * 24 * 3600)
+    ttl_seconds: StrictInt | None = Field(default=None, ge=1, le=90 * 24 * 3600)
 
 
 class CaseRef(BaseModel):

@@ -16,6 +16,7 @@ from ..domain.masking import mask_personal_data
 from ..errors import Invalid, NotFound
 from . import service as chain
 from .access_log import AccessLog
+from .anchors import Anchors
 
 
 def entry_view(row: HistoryEntry, mask: bool) -> dict[str, Any]:
@@ -35,9 +36,10 @@ def entry_view(row: HistoryEntry, mask: bool) -> dict[str, Any]:
 class HistoryService:
     """The append-only history as callers may see it. Nothing here writes an entry."""
 
-    def __init__(self, uow: UnitOfWork, access_log: AccessLog) -> None:
+    def __init__(self, uow: UnitOfWork, access_log: AccessLog, anchors: Anchors | None = None) -> None:
         self.uow = uow
         self.access_log = access_log
+        self.anchors = anchors
 
     def _case(self, session: Session, principal: Principal, case_id: uuid.UUID) -> Case:
         case = session.get(Case, case_id)
@@ -72,4 +74,17 @@ class HistoryService:
         return self.uow.write(work)
 
     def verify(self, principal: Principal, case_id: uuid.UUID) -> chain.Verification:
-        return self.uow.read(lambda session: chain.verify(session, self._case(session, principal, case_id)))
+        """Recompute the chain, then compare it with the head anchored outside the database (a
+        rewritten tail *and* head verify on their own, but not against the anchor)."""
+        return self.uow.read(lambda session: self._verify(session, principal, case_id))
+
+    def _verify(self, session: Session, principal: Principal, case_id: uuid.UUID) -> chain.Verification:
+        case = self._case(session, principal, case_id)
+        result = chain.verify(session, case)
+        if not result.valid or self.anchors is None:
+            return result
+        contradiction = self.anchors.check(session, case)
+        if contradiction is None:
+            return result
+        seq, reason = contradiction
+        return chain.Verification(False, result.entries, seq, reason)

@@ -20,7 +20,19 @@ from ..db.models import Case, HumanTask
 from ..db.unit_of_work import after_commit
 from ..definitions.registry import DefinitionRegistry
 from ..domain.case_rules import ENDED, CaseBefore, Decision, decide
-from ..engine import EngineInstance, ProcessDefinition, RuntimeContext, Snapshot, TaskNotReady, step_report
+from ..engine import (
+    EngineInstance,
+    Instance,
+    ProcessDefinition,
+    RuntimeContext,
+    Snapshot,
+    TaskNotReady,
+    WaitingTimer,
+    fire_many,
+    load_instance,
+    start_instance,
+    step_report,
+)
 from ..engine.migration import ElementChange, InvalidMapping, migrate_instance
 from ..engine.serializer import to_json_value
 from ..errors import Conflict, Invalid
@@ -77,7 +89,7 @@ class CaseRuntime:
     ) -> Case:
         """Create a case and run it to its first wait state. With ``flush=False`` the rows stay
         pending so a batch of new cases goes to the database in a few multi-row statements."""
-        instance = EngineInstance.start(definition, variables, now, self.ctx)
+        instance = start_instance(definition, variables, now, self.ctx)
         case = Case(
             id=uuid7(),
             loan_id=loan_id,
@@ -107,9 +119,10 @@ class CaseRuntime:
         return case
 
     # -- steps on an existing case ------------------------------------------------------------
-    def load(self, session: Session, case: Case) -> EngineInstance:
+    def load(self, session: Session, case: Case) -> Instance:
+        """The case's workflow, run in a supervised step process when isolation is on."""
         definition = self.registry.get(session, case.process_version_id)
-        return EngineInstance.load(definition, case.state, self.ctx)
+        return load_instance(definition, case.state, self.ctx)
 
     def complete_task(
         self,
@@ -125,6 +138,9 @@ class CaseRuntime:
             instance.complete_task(task.id, data, now)
         except TaskNotReady as err:
             raise Conflict("the task is no longer open", code="task_not_open") from err
+        if instance.rolled_back:  # the step was stopped and undone: the task stays open, case → error
+            self._step(session, case, instance, now, [])
+            return
         task.status = "completed"
         task.ended_at = now
         task.completed_by = actor
@@ -206,6 +222,19 @@ class CaseRuntime:
             return 0
         instance = self.load(session, case)
         fired = instance.fire_due_timers(now)
+        return self._record_fired(session, case, instance, fired, now, actor, derived, flush)
+
+    def _record_fired(
+        self,
+        session: Session,
+        case: Case,
+        instance: Instance,
+        fired: list[WaitingTimer],
+        now: datetime,
+        actor: str,
+        derived: DerivedRows | None,
+        flush: bool,
+    ) -> int:
         if not fired and instance.error is None:
             return 0
         entries = [
@@ -220,9 +249,12 @@ class CaseRuntime:
         one query per table and written in one flush (a lost race fails the whole batch)."""
         batch = [case for case in cases if case.status == "active"]
         derived = load_derived(session, [case.id for case in batch], with_buffered=True)
+        instances = [self.load(session, case) for case in batch]
+        # the engine steps side by side (in the step processes), then the rows in order
+        results = fire_many(instances, now)
         fired = sum(
-            self.fire_timers(session, case, now, actor, derived=derived[case.id], flush=False)
-            for case in batch
+            self._record_fired(session, case, instance, due, now, actor, derived[case.id], False)
+            for case, instance, due in zip(batch, instances, results, strict=True)
         )
         # the new rows (history, tasks, waits) as plain multi-row INSERTs, then the case updates
         insert_new_in_bulk(session)
@@ -268,7 +300,10 @@ class CaseRuntime:
         if target.id == case.process_version_id:
             raise Conflict(f"the case is already on version {target.version}", code="already_on_version")
         try:
-            result = migrate_instance(self.load(session, case), target, mapping, now, self.ctx)
+            # in process: a migration edits the task tree and runs no diagram code
+            definition = self.registry.get(session, case.process_version_id)
+            here = EngineInstance.load(definition, case.state, self.ctx)
+            result = migrate_instance(here, target, mapping, now, self.ctx)
         except InvalidMapping as err:
             details = [{"field": "mapping", "element_id": e, "message": m} for e, m in err.problems]
             raise Invalid("the mapping names elements that do not exist", details=details) from err
@@ -302,7 +337,7 @@ class CaseRuntime:
         return result.changes
 
     def set_variables(
-        self, session: Session, case: Case, actor: str, now: datetime, mutate: Callable[[EngineInstance], Any]
+        self, session: Session, case: Case, actor: str, now: datetime, mutate: Callable[[Instance], Any]
     ) -> None:
         """Apply an engine-level change that is not a step (used by operators' tools)."""
         instance = self.load(session, case)
@@ -314,7 +349,7 @@ class CaseRuntime:
         self,
         session: Session,
         case: Case,
-        instance: EngineInstance,
+        instance: Instance,
         now: datetime,
         entries: list[NewEntry],
         forced_status: str | None = None,
@@ -334,7 +369,7 @@ class CaseRuntime:
         self,
         session: Session,
         case: Case,
-        instance: EngineInstance,
+        instance: Instance,
         now: datetime,
         entries: list[NewEntry],
         forced_status: str | None = None,

@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
-from functools import lru_cache
+import logging
+from collections.abc import Callable, Mapping
 from typing import Any
 
-from jinja2 import TemplateError
-from jinja2.sandbox import ImmutableSandboxedEnvironment
-from jsonschema import Draft202012Validator, FormatChecker
+from jsonschema import FormatChecker
 from jsonschema.exceptions import SchemaError
 from referencing.exceptions import Unresolvable
 
-_jinja = ImmutableSandboxedEnvironment(autoescape=False)
+from ..domain.form_patterns import LinearValidator
+from ..domain.template_limits import render_limited
+
+log = logging.getLogger(__name__)
 _formats = FormatChecker()
 
 
@@ -28,7 +30,7 @@ def schema_errors(schema: dict[str, Any], data: Any) -> list[dict[str, Any]]:
     A form the validator cannot use (e.g. an unresolvable `$ref`) is reported as one problem
     rather than an error of the server: the data cannot be accepted until the form is fixed.
     """
-    validator = Draft202012Validator(schema, format_checker=_formats)
+    validator = LinearValidator(schema, format_checker=_formats)  # `pattern` on RE2 (linear time)
     try:
         found = list(validator.iter_errors(data))
     except (SchemaError, Unresolvable) as unusable:
@@ -52,16 +54,18 @@ def schema_errors(schema: dict[str, Any], data: Any) -> list[dict[str, Any]]:
     return [{"field": field, "message": problems[field]} for field in sorted(problems)]
 
 
-@lru_cache(maxsize=512)
-def _template(source: str) -> Any:
-    return _jinja.from_string(source)
+Renderer = Callable[[str, Mapping[str, Any]], str]
 
 
-def render_instructions(source: str | None, variables: dict[str, Any]) -> str | None:
-    """Render a task's `instructionsForEndUser` with the case variables (sandboxed Jinja2)."""
+def render_instructions(
+    source: str | None, variables: dict[str, Any], render: Renderer = render_limited
+) -> str | None:
+    """Render a task's `instructionsForEndUser` with the case variables (sandboxed Jinja2, within
+    time and output limits). Any failure shows the template text with the reason, and is logged."""
     if not source:
         return None
     try:
-        return str(_template(source).render(**variables))
-    except TemplateError as err:
+        return str(render(source, variables))
+    except Exception as err:  # instructions are data from a diagram: never a 500
+        log.warning("task instructions could not be rendered: %s", err)
         return f"{source}\n\n[instructions could not be rendered: {err}]"

@@ -19,6 +19,7 @@ from ..db.models import Case, HumanTask
 from ..db.unit_of_work import Refusal, UnitOfWork
 from ..definitions.registry import DefinitionRegistry
 from ..domain.masking import mask_personal_data
+from ..domain.template_limits import render_limited
 from ..errors import Conflict, Invalid, NotFound
 from ..history.access_log import AccessLog
 from ..history.service import NewEntry, append
@@ -62,6 +63,9 @@ class TaskService:
         self.uow = uow
         self.registry = registry
         self.runtime = runtime
+        # instructions are diagram code: rendered in a step process when there is a supervisor
+        supervisor = runtime.ctx.supervisor
+        self._render = supervisor.render if supervisor is not None else render_limited
         self.cases = cases
         self.clock = clock
         self.reserved = frozenset(reserved_names)
@@ -147,7 +151,7 @@ class TaskService:
             "form": definition.form(task.form_file),
             "ui_schema": definition.form(settings.get("formUiSchemaFilename")),
             "instructions": render_instructions(
-                settings.get("instructions"), {**variables, "amounts_owed": owed}
+                settings.get("instructions"), {**variables, "amounts_owed": owed}, self._render
             ),
             "claimed_at": task.claimed_at,
             "case": {
@@ -279,7 +283,11 @@ class TaskService:
             case = session.get(Case, task.case_id)
             assert case is not None
             form = self.registry.get(session, case.process_version_id).form(task.form_file)
-            problems = schema_errors(form, data) if form is not None else []
+            if form is not None:
+                problems = schema_errors(form, data)
+            else:  # no form declares any variable: task data must never overwrite case data
+                no_form = "this task has no form: it accepts no data"
+                problems = [{"field": k, "message": no_form} for k in sorted(data)]
             problems += [
                 {"field": k, "message": "this name is reserved for a diagram helper"}
                 for k in sorted(self.reserved.intersection(data))

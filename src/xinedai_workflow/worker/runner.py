@@ -27,10 +27,12 @@ from ..compliance.retention import RetentionJob
 from ..db.models import Case
 from ..db.unit_of_work import UnitOfWork
 from ..errors import ServiceError
+from ..history.anchors import Anchors, AnchorSchedule
 from ..runtime import CaseRuntime
 from ..settings import Settings
 from .leases import lease_due_outbox, lease_due_timers
 from .outbox import OutboxDispatcher
+from .quarantine import quarantine
 
 log = logging.getLogger("xinedai_workflow.worker")
 
@@ -62,6 +64,7 @@ class WorkerParts:
     # jobs run every `housekeeping_interval_seconds` (agency recalls, credit-bureau reports);
     # each returns how much it did
     housekeeping: tuple[Callable[[], int], ...] = ()
+    anchors: Anchors | None = None  # signed exports of the history chain heads (None: none)
 
 
 class Worker:
@@ -93,6 +96,9 @@ class Worker:
         self.purge_interval = timedelta(seconds=settings.retention_purge_interval_seconds)
         self.housekeeping_interval = timedelta(seconds=settings.housekeeping_interval_seconds)
         self._next_housekeeping: datetime | None = None
+        self.anchor_schedule = (
+            AnchorSchedule(parts.anchors, settings.anchor_interval_seconds) if parts.anchors else None
+        )
         self._next_purge: datetime | None = None
 
     def fire_due_timers(self) -> int:
@@ -114,7 +120,15 @@ class Worker:
                 fired += self._fire_with_retry(case_id)
             except ServiceError as err:
                 log.warning("timers of case %s not fired this round: %s", case_id, err.message)
+            except Exception as err:  # a poison case: into error on its own, the others go on
+                self._quarantine(case_id, err)
         return fired
+
+    def _quarantine(self, case_id: uuid.UUID, err: Exception) -> None:
+        try:
+            quarantine(self.uow.db, case_id, err, self.clock.now())
+        except Exception:
+            log.exception("case %s could not be put into error", case_id)
 
     def _fire_batch(self, session: Session, case_ids: list[uuid.UUID]) -> int:
         return self.runtime.fire_timers_of(
@@ -133,7 +147,13 @@ class Worker:
     def drain_outbox(self) -> int:
         now = self.clock.now()
         ids = self.uow.write(lambda s: lease_due_outbox(s, self.name, now, self.batch, self.lease))
-        return sum(1 for message_id in ids if self.outbox.dispatch(message_id))
+        sent = 0
+        for message_id in ids:
+            try:
+                sent += 1 if self.outbox.dispatch(message_id) else 0
+            except Exception:  # one bad row must not hold up the others (its lease runs out)
+                log.exception("outbox message %s could not be dispatched", message_id)
+        return sent
 
     def purge_if_due(self) -> int:
         """Run the retention purge when its interval has passed; return how many cases it purged."""
@@ -155,15 +175,28 @@ class Worker:
         self._next_housekeeping = now + self.housekeeping_interval
         return sum(job() for job in self.housekeeping)
 
+    def anchor_if_due(self) -> int:
+        """Export the signed chain heads when their interval has passed."""
+        return self.anchor_schedule.run_if_due() if self.anchor_schedule is not None else 0
+
     def run_once(self) -> int:
-        """One round of work; returns how many things were done."""
-        return (
-            self.fire_due_timers()
-            + self.drain_outbox()
-            + self.run_batches()
-            + self.purge_if_due()
-            + self.housekeeping_if_due()
+        """One round of work; returns how many things were done. Each part runs even when an
+        earlier one failed: a timer problem must not hold up the outbox, and the other way round."""
+        done = 0
+        parts = (
+            self.fire_due_timers,
+            self.drain_outbox,
+            self.run_batches,
+            self.purge_if_due,
+            self.housekeeping_if_due,
+            self.anchor_if_due,
         )
+        for part in parts:
+            try:
+                done += part()
+            except Exception:
+                log.exception("worker step %s failed", part.__name__)
+        return done
 
     def run_forever(self, stop: threading.Event) -> None:
         poll = self.poll
