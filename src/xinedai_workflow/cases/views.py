@@ -9,8 +9,9 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from ..db.models import Case, HumanTask
-from ..domain.claim import case_amounts, zone_of
+from ..domain.claim import case_amounts
 from ..domain.masking import mask_personal_data
+from ..domain.values import zone_of
 from . import repository
 
 

@@ -35,13 +35,12 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from functools import lru_cache
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from xinedai_workflow.domain.buckets import dpd_bucket
 from xinedai_workflow.domain.interest import InterestError, compute_claim
-from xinedai_workflow.domain.money import ZERO, MoneyError, money_str, parse_money, parse_rate
+from xinedai_workflow.domain.money import ZERO, MoneyError, money_str, parse_rate
+from xinedai_workflow.domain.values import as_amount, as_day, as_moment, zone_of
 
-DEFAULT_TIMEZONE = "Asia/Shanghai"
 CAP_RULE = "最高人民法院《全国法院民商事审判工作会议纪要》（法〔2019〕254号）第51条及本行借款合同"
 CAP_BASE = (
     "contractual interest + penalty + compound interest + fees over the claim period, against "
@@ -56,35 +55,9 @@ class ClaimError(ValueError):
     """The variables or the ledger do not describe a claim that can be computed."""
 
 
-def _day(value: Any) -> date:
-    if isinstance(value, datetime):
-        return value.date()
-    if isinstance(value, date):
-        return value
-    text = str(value)
-    return datetime.fromisoformat(text).date() if "T" in text else date.fromisoformat(text[:10])
-
-
-def _moment(value: Any) -> datetime:
-    moment = value if isinstance(value, datetime) else datetime.fromisoformat(str(value))
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-
-
-def _amount(value: Any) -> Decimal:
-    return parse_money(value, allow_negative=True)
-
-
-def zone_of(name: Any) -> ZoneInfo:
-    """The borrower's IANA zone, or Asia/Shanghai when none or an unknown one is given."""
-    try:
-        return ZoneInfo(str(name or DEFAULT_TIMEZONE))
-    except (ZoneInfoNotFoundError, ValueError):
-        return ZoneInfo(DEFAULT_TIMEZONE)
-
-
 def claim_day(moment: datetime, timezone: Any = None) -> date:
     """The day a claim is computed for at ``moment``: the borrower's local calendar day."""
-    return _moment(moment).astimezone(zone_of(timezone)).date()
+    return as_moment(moment).astimezone(zone_of(timezone)).date()
 
 
 # -- the ledger's figures -----------------------------------------------------------------------
@@ -102,17 +75,17 @@ def terms_of(source: Mapping[str, Any], product: Mapping[str, Any]) -> dict[str,
 def figures_of(source: Mapping[str, Any], terms: Mapping[str, Any]) -> dict[str, Any]:
     """The overdue figures of an overdue event (or of flat case variables)."""
     figures = {
-        "overdue_principal": money_str(_amount(source["overdue_principal"])),
-        "overdue_interest": money_str(_amount(source.get("overdue_interest") or "0")),
-        "due_date": _day(source["due_date"]).isoformat(),
+        "overdue_principal": money_str(as_amount(source["overdue_principal"])),
+        "overdue_interest": money_str(as_amount(source.get("overdue_interest") or "0")),
+        "due_date": as_day(source["due_date"]).isoformat(),
         "interest_period_start": interest_period_start(source, terms).isoformat(),
         "days_past_due": int(source.get("days_past_due") or 0),
-        "reported_at": _moment(source.get("occurred_at") or f"{_day(source['due_date'])}T00:00:00+00:00")
+        "reported_at": as_moment(source.get("occurred_at") or f"{as_day(source['due_date'])}T00:00:00+00:00")
         .astimezone(UTC)
         .isoformat(),
     }
     if source.get("fees"):
-        figures["fees"] = money_str(_amount(source["fees"]))
+        figures["fees"] = money_str(as_amount(source["fees"]))
     return figures
 
 
@@ -123,11 +96,11 @@ def interest_period_start(source: Mapping[str, Any], terms: Mapping[str, Any]) -
     contract interest on the overdue principal, so its period is interest ÷ daily contract interest;
     without this the cap check would compare a month's interest with a few days of penalty time.
     """
-    due = _day(source["due_date"])
+    due = as_day(source["due_date"])
     if source.get("interest_period_start"):
-        return min(_day(source["interest_period_start"]), due)
-    principal = _amount(source["overdue_principal"])
-    interest = _amount(source.get("overdue_interest") or "0")
+        return min(as_day(source["interest_period_start"]), due)
+    principal = as_amount(source["overdue_principal"])
+    interest = as_amount(source.get("overdue_interest") or "0")
     rate = parse_rate(str(terms["annual_rate"]), what="annual_rate")
     if principal <= 0 or interest <= 0 or rate <= 0:
         return due
@@ -174,11 +147,15 @@ def _flat_payment(item: Any) -> dict[str, Any] | None:
         return None
     when = item.get("paid_at") or item.get("paid_on")
     try:
-        paid_at = _moment(when) if "T" in str(when) else _moment(f"{_day(when)}T00:00:00")
+        paid_at = as_moment(when) if "T" in str(when) else as_moment(f"{as_day(when)}T00:00:00")
     except ValueError:
         return None
-    day = _day(item["paid_on"]) if item.get("paid_on") else paid_at.date()
-    return {"amount": money_str(_amount(item["amount"])), "paid_at": paid_at.isoformat(), "paid_on": str(day)}
+    day = as_day(item["paid_on"]) if item.get("paid_on") else paid_at.date()
+    return {
+        "amount": money_str(as_amount(item["amount"])),
+        "paid_at": paid_at.isoformat(),
+        "paid_on": str(day),
+    }
 
 
 # -- the claim ----------------------------------------------------------------------------------
@@ -187,16 +164,16 @@ def counted_payments(ledger: Mapping[str, Any]) -> list[Mapping[str, Any]]:
     reported = ledger["figures"].get("reported_at")
     if reported is None:
         return list(ledger["payments"])
-    since = _moment(reported)
-    return [p for p in ledger["payments"] if _moment(p["paid_at"]) > since]
+    since = as_moment(reported)
+    return [p for p in ledger["payments"] if as_moment(p["paid_at"]) > since]
 
 
 def claim_on(ledger: Mapping[str, Any], as_of: date) -> dict[str, Any]:
     """The itemised claim (penalty and compound interest, 24% cap check) on ``as_of``."""
     fig, terms = ledger["figures"], ledger["terms"]
-    due = _day(fig["due_date"])
+    due = as_day(fig["due_date"])
     payments = counted_payments(ledger)
-    last_paid = max((_day(p["paid_on"]) for p in payments), default=due)
+    last_paid = max((as_day(p["paid_on"]) for p in payments), default=due)
     arguments = (
         str(fig["overdue_principal"]),
         str(fig["overdue_interest"]),
@@ -207,7 +184,7 @@ def claim_on(ledger: Mapping[str, Any], as_of: date) -> dict[str, Any]:
         int(terms["day_count_basis"]),
         str(terms["cap_annual_rate"]),
         str(fig.get("fees") or "0"),
-        tuple((max(due, _day(p["paid_on"])), str(p["amount"])) for p in payments),
+        tuple((max(due, as_day(p["paid_on"])), str(p["amount"])) for p in payments),
         fig.get("interest_period_start"),
     )
     # One engine step or view asks for the same claim several times (balance, message context,
@@ -264,11 +241,11 @@ def balance_of(ledger: Mapping[str, Any], as_of: date) -> dict[str, Any]:
     """
     plan = ledger.get("plan")
     if plan:
-        since = [p for p in ledger["payments"] if _day(p["paid_on"]) >= _day(plan["agreed_on"])]
-        owed = max(ZERO, _amount(plan["total"]) - sum((_amount(p["amount"]) for p in since), ZERO))
+        since = [p for p in ledger["payments"] if as_day(p["paid_on"]) >= as_day(plan["agreed_on"])]
+        owed = max(ZERO, as_amount(plan["total"]) - sum((as_amount(p["amount"]) for p in since), ZERO))
         return {"as_of": as_of.isoformat(), "basis": "plan", "owed": money_str(owed)}
     claim = claim_on(ledger, as_of)
-    owed = ZERO if _amount(claim["unapplied"]) > 0 else _amount(claim["cap"]["capped_claim"])
+    owed = ZERO if as_amount(claim["unapplied"]) > 0 else as_amount(claim["cap"]["capped_claim"])
     out = claim["outstanding"]
     return {
         "as_of": claim["as_of"],
@@ -300,7 +277,7 @@ def amounts_of(ledger: Mapping[str, Any], as_of: date) -> dict[str, Any]:
         "fees": out["fees"],
         "total": out["total"],
         "paid": paid,
-        "paid_total": money_str(sum((_amount(v) for v in paid.values()), ZERO)),
+        "paid_total": money_str(sum((as_amount(v) for v in paid.values()), ZERO)),
         "unapplied": claim["unapplied"],
         "allocation_order": list(ALLOCATION_ORDER),
         "cap_exceeded": bool(cap["exceeds"]),
@@ -329,7 +306,7 @@ def case_amounts(variables: Mapping[str, Any], moment: datetime) -> dict[str, An
             return None
         borrower = variables.get("borrower")
         zone = borrower.get("timezone") if isinstance(borrower, Mapping) else None
-        day = max(claim_day(moment, zone), _day(ledger["figures"]["due_date"]))
+        day = max(claim_day(moment, zone), as_day(ledger["figures"]["due_date"]))
         return amounts_of(ledger, day)
     except (ClaimError, InterestError, MoneyError, ArithmeticError, ValueError, TypeError, KeyError):
         return None
@@ -338,4 +315,4 @@ def case_amounts(variables: Mapping[str, Any], moment: datetime) -> dict[str, An
 def owed_at_opening(variables: Mapping[str, Any], opened_at: datetime) -> Decimal | None:
     """The claimable total on the day a case opened (the KPI report's amount overdue at open)."""
     amounts = case_amounts(variables, opened_at)
-    return None if amounts is None else _amount(amounts["claimable_total"])
+    return None if amounts is None else as_amount(amounts["claimable_total"])

@@ -12,43 +12,16 @@ import copy
 import hashlib
 from collections.abc import Mapping, Sequence
 from datetime import UTC, date, datetime, time, timedelta
-from decimal import Decimal
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from xinedai_workflow.domain.buckets import bucket_info, days_past_due
 from xinedai_workflow.domain.claim import amounts_of, balance_of, claim_on, figures_of, terms_of
 from xinedai_workflow.domain.evidence import build_evidence_manifest, canonical_json
-from xinedai_workflow.domain.money import ZERO, money_str, parse_money
+from xinedai_workflow.domain.money import ZERO, money_str
 from xinedai_workflow.domain.plans import Instalment, PlanKind, RepaymentPlan, plan_status
+from xinedai_workflow.domain.values import DEFAULT_TIMEZONE, as_amount, as_day, as_moment, zone_of
 
-DEFAULT_TIMEZONE = "Asia/Shanghai"
 NOTICE_KINDS = {"sms": "sms", "email": "email", "registered_mail": "demand_letter", "call": "call"}
-
-
-def _day(value: Any) -> date:
-    if isinstance(value, datetime):
-        return value.date()
-    if isinstance(value, date):
-        return value
-    text = str(value)
-    return datetime.fromisoformat(text).date() if "T" in text else date.fromisoformat(text[:10])
-
-
-def _moment(value: Any) -> datetime:
-    moment = value if isinstance(value, datetime) else datetime.fromisoformat(str(value))
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-
-
-def _amount(value: Any) -> Decimal:
-    return parse_money(value, allow_negative=True)
-
-
-def _zone(name: Any) -> ZoneInfo:
-    try:
-        return ZoneInfo(str(name or DEFAULT_TIMEZONE))
-    except (ZoneInfoNotFoundError, ValueError):
-        return ZoneInfo(DEFAULT_TIMEZONE)
 
 
 # -- opening and updating the ledger -------------------------------------------------------------
@@ -75,13 +48,13 @@ def record_payment(ledger: Mapping[str, Any], payment: Mapping[str, Any], today:
     event_id = str(payment.get("event_id") or "")
     if event_id and any(p["event_id"] == event_id for p in out["payments"]):
         return _rebalance(out, today)  # the same payment delivered twice counts once
-    paid_at = _moment(payment.get("paid_at") or datetime.combine(today, time(), UTC))
+    paid_at = as_moment(payment.get("paid_at") or datetime.combine(today, time(), UTC))
     out["payments"].append(
         {
             "event_id": event_id,
-            "amount": money_str(_amount(payment["amount"])),
+            "amount": money_str(as_amount(payment["amount"])),
             "paid_at": paid_at.astimezone(UTC).isoformat(),
-            "paid_on": paid_at.astimezone(_zone(out.get("timezone"))).date().isoformat(),
+            "paid_on": paid_at.astimezone(zone_of(out.get("timezone"))).date().isoformat(),
             "channel": str(payment.get("channel") or ""),
         }
     )
@@ -112,7 +85,7 @@ def record_receipt(ledger: Mapping[str, Any], receipt: Mapping[str, Any]) -> dic
         "channel": str(receipt.get("channel") or ""),
         "reference": str(receipt.get("reference") or ""),
         "carrier": str(receipt.get("carrier") or ""),
-        "delivered_on": _day(receipt["delivered_at"]).isoformat() if receipt.get("delivered_at") else None,
+        "delivered_on": as_day(receipt["delivered_at"]).isoformat() if receipt.get("delivered_at") else None,
     }
     out["receipts"] = [r for r in out["receipts"] if r["request_id"] != entry["request_id"]] + [entry]
     return out
@@ -126,8 +99,8 @@ def close_ledger(ledger: Mapping[str, Any]) -> dict[str, Any]:
 # -- what is owed ----------------------------------------------------------------------------------
 def _rebalance(ledger: dict[str, Any], today: date) -> dict[str, Any]:
     ledger["balance"] = balance_of(ledger, today)
-    ledger["paid_total"] = money_str(sum((_amount(p["amount"]) for p in ledger["payments"]), ZERO))
-    ledger["paid_in_full"] = _amount(ledger["balance"]["owed"]) <= 0
+    ledger["paid_total"] = money_str(sum((as_amount(p["amount"]) for p in ledger["payments"]), ZERO))
+    ledger["paid_in_full"] = as_amount(ledger["balance"]["owed"]) <= 0
     return ledger
 
 
@@ -138,9 +111,9 @@ def balance_on(ledger: Mapping[str, Any], as_of: date) -> dict[str, Any]:
 
 def paid_since(ledger: Mapping[str, Any], since: Any) -> str:
     """Total paid on or after the date ``since``."""
-    start = _day(since)
+    start = as_day(since)
     return money_str(
-        sum((_amount(p["amount"]) for p in ledger["payments"] if _day(p["paid_on"]) >= start), ZERO)
+        sum((as_amount(p["amount"]) for p in ledger["payments"] if as_day(p["paid_on"]) >= start), ZERO)
     )
 
 
@@ -148,9 +121,9 @@ def promise_status(
     ledger: Mapping[str, Any], promise: Mapping[str, Any], today: date, grace_days: int
 ) -> str:
     """``kept`` once the promised amount was paid since the promise, ``broken`` after date + grace."""
-    if _amount(paid_since(ledger, promise["made_on"])) >= _amount(promise["amount"]):
+    if as_amount(paid_since(ledger, promise["made_on"])) >= as_amount(promise["amount"]):
         return "kept"
-    if today > _day(promise["date"]) + timedelta(days=int(grace_days)):
+    if today > as_day(promise["date"]) + timedelta(days=int(grace_days)):
         return "broken"
     return "pending"
 
@@ -160,13 +133,15 @@ def plan_progress(ledger: Mapping[str, Any], today: date, grace_days: int) -> di
     plan = ledger["plan"]
     schedule = RepaymentPlan(
         PlanKind(plan["kind"]),
-        _amount(plan["total"]),
+        as_amount(plan["total"]),
         tuple(
-            Instalment(int(i["number"]), _day(i["due_date"]), _amount(i["amount"]), int(i.get("stage", 1)))
+            Instalment(
+                int(i["number"]), as_day(i["due_date"]), as_amount(i["amount"]), int(i.get("stage", 1))
+            )
             for i in plan["instalments"]
         ),
     )
-    since = [p for p in ledger["payments"] if _day(p["paid_on"]) >= _day(plan["agreed_on"])]
+    since = [p for p in ledger["payments"] if as_day(p["paid_on"]) >= as_day(plan["agreed_on"])]
     payments = [{"paid_on": p["paid_on"], "amount": p["amount"]} for p in since]
     return plan_status(schedule, payments, today, grace_days).to_dict()
 
@@ -174,7 +149,7 @@ def plan_progress(ledger: Mapping[str, Any], today: date, grace_days: int) -> di
 # -- messages, letters and evidence ---------------------------------------------------------------
 def deadline(day: Any, days: int, timezone: Any = None) -> str:
     """ISO end of the borrower's local day ``day + days`` (a timer ``timeDate``)."""
-    end = datetime.combine(_day(day) + timedelta(days=int(days) + 1), time(), _zone(timezone))
+    end = datetime.combine(as_day(day) + timedelta(days=int(days) + 1), time(), zone_of(timezone))
     return end.astimezone(UTC).isoformat()
 
 
@@ -185,13 +160,13 @@ def _clock(text: str) -> time:
 
 def in_calling_hours(now: datetime, timezone: Any, start: str, end: str) -> bool:
     """Whether ``now`` is within [start, end) of the borrower's local day ("08:00", "21:00")."""
-    local = now.astimezone(_zone(timezone)).time()
+    local = now.astimezone(zone_of(timezone)).time()
     return _clock(start) <= local < _clock(end)
 
 
 def calling_hours_open(now: datetime, timezone: Any, start: str) -> str:
     """ISO moment the borrower's next calling hours begin (a timer ``timeDate``)."""
-    zone = _zone(timezone)
+    zone = zone_of(timezone)
     local = now.astimezone(zone)
     opening = datetime.combine(local.date(), _clock(start), zone)
     if opening <= local:
@@ -257,14 +232,14 @@ def message_context(
         "contract_no": number,
         "contract_tail": number[-4:],
         "due_date": fig["due_date"],
-        "days_overdue": max(days_past_due(_day(fig["due_date"]), today), 0),
+        "days_overdue": max(days_past_due(as_day(fig["due_date"]), today), 0),
         "as_of": today.isoformat(),
         "amount_owed": balance["owed"],
         "overdue_principal": balance.get("principal", fig["overdue_principal"]),
         "overdue_interest": balance.get("interest", fig["overdue_interest"]),
         "penalty": balance.get("penalty", "0.00"),
         "compound": balance.get("compound", "0.00"),
-        "bucket": bucket_info(max(days_past_due(_day(fig["due_date"]), today), 0))["bucket"],
+        "bucket": bucket_info(max(days_past_due(as_day(fig["due_date"]), today), 0))["bucket"],
     }
 
 
@@ -284,7 +259,7 @@ def letter_context(
             "borrower_name": case["borrower"]["name"],
             "borrower_address": case["borrower"].get("address") or "",
             "contract_no": contract_no(case),
-            "loan_amount": money_str(_amount(case["principal"])),
+            "loan_amount": money_str(as_amount(case["principal"])),
             "letter_no": f"CS-{today:%Y%m%d}-{case['loan_id']}-{seq:02d}",
             "letter_date": today.isoformat(),
             "respond_by": (today + timedelta(days=int(respond_days))).isoformat(),

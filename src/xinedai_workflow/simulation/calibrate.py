@@ -16,7 +16,6 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
 from sqlalchemy import select
@@ -24,6 +23,7 @@ from sqlalchemy import select
 from ..db.models import Case, HistoryEntry, HumanTask, RecordedContact
 from ..db.session import Database
 from ..domain import kpis
+from ..domain.values import zone_of
 from ..settings import Settings
 from .command_args import DEFAULT_MODEL
 from .metrics import percentile
@@ -41,13 +41,6 @@ def _money(value: Any) -> Decimal | None:
         return Decimal(str(value)) if value is not None else None
     except InvalidOperation:
         return None
-
-
-def _zone(name: str) -> ZoneInfo:
-    try:
-        return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
-        return ZoneInfo("Asia/Shanghai")
 
 
 class Fit:
@@ -140,7 +133,7 @@ def _calls(fit: Fit, entries: list[Any], contacts: list[Any]) -> None:
     by_hour: dict[int, list[bool]] = defaultdict(list)
     for c in contacts:
         if c.channel == "call" and c.kind == "human_recorded" and c.connected is not None:
-            by_hour[c.at.astimezone(_zone(c.timezone)).hour].append(bool(c.connected))
+            by_hour[c.at.astimezone(zone_of(c.timezone)).hour].append(bool(c.connected))
     table = dict(fit.raw["borrower"]["answer_by_local_hour"])
     every = [x for values in by_hour.values() for x in values]
     hours_report = {}
