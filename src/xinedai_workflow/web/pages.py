@@ -81,6 +81,15 @@ def _inbox_args(assigned: str, group: str, stage: str) -> dict[str, Any]:
     }
 
 
+def _more_rows(args: dict[str, Any], next_cursor: str | None) -> str | None:
+    """The htmx URL of the inbox's next page (None on the last page)."""
+    if not next_cursor:
+        return None
+    return "/desk/rows?" + urlencode(
+        {k: v for k, v in {**args, "cursor": next_cursor}.items() if v is not None}
+    )
+
+
 @router.get("/desk", response_class=HTMLResponse)
 def desk(
     request: Request,
@@ -99,11 +108,7 @@ def desk(
         counts = services.tasks.counts(user.principal)
     except ServiceError as err:
         return error_page(request, user, err)
-    more = None
-    if inbox["next_cursor"]:
-        more = "/desk/rows?" + urlencode(
-            {k: v for k, v in {**args, "cursor": inbox["next_cursor"]}.items() if v is not None}
-        )
+    more = _more_rows(args, inbox["next_cursor"])
     template = "inbox_rows.html" if request.headers.get("hx-request") and cursor else "desk.html"
     return page(
         request,
@@ -137,11 +142,7 @@ def desk_rows(
         inbox = services.tasks.list(user.principal, **args, limit=INBOX_PAGE, cursor=cursor)
     except ServiceError as err:
         return error_page(request, user, err)
-    more = None
-    if inbox["next_cursor"]:
-        more = "/desk/rows?" + urlencode(
-            {k: v for k, v in {**args, "cursor": inbox["next_cursor"]}.items() if v is not None}
-        )
+    more = _more_rows(args, inbox["next_cursor"])
     return page(request, "inbox_rows.html", user, tasks=inbox["items"], more=more, now=services.clock.now())
 
 
