@@ -145,8 +145,7 @@ class _Run:
     # -- state --------------------------------------------------------------------------------
     def _after_step(self) -> None:
         # stored and restored after every step, as the service does (the case row holds the state)
-        self.outbox += [call.operation for call in self.instance.service_calls]
-        self.instance.service_calls.clear()
+        self.outbox += [call.operation for call in self.instance.take_service_calls()]
         error = self.instance.error
         self.instance = EngineInstance.load(self.definition, self.instance.dump(), self.ctx)
         self.instance.error = error
