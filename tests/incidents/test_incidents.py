@@ -89,6 +89,11 @@ def test_a_supervisor_of_the_default_group_sees_and_retries_it_a_collector_does_
     supervisor = auth("supervisor", groups=["collectors"], sub="sup-1")
     assert client.get(f"/api/v1/cases/{case_id}", headers=supervisor).status_code == 200
     assert len(client.get("/api/v1/incidents", headers=supervisor).json()["items"]) == 1
+    # what the supervisor needs to investigate before retrying: the history and the contact check
+    for path in ("history", "contact-check?channel=sms&target=borrower", "contact-facts"):
+        assert client.get(f"/api/v1/cases/{case_id}/{path}", headers=supervisor).status_code == 200, path
+        assert client.get(f"/api/v1/cases/{case_id}/{path}", headers=other).status_code == 404, path
+        assert client.get(f"/api/v1/cases/{case_id}/{path}", headers=collector).status_code == 404, path
     retried = client.post(
         f"/api/v1/cases/{case_id}/retry", headers=supervisor, json={"variables": {"parts": 5}}
     )

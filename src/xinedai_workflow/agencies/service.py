@@ -209,7 +209,7 @@ class AgencyService:
             cases: list[Case] = []
             for case_id in unique:
                 case = session.get(Case, case_id)
-                if case is None or not can_see(session, principal, case):
+                if case is None or not can_see(session, principal, case, None):  # agency staff: no incidents
                     missing.append(str(case_id))
                 elif case.status in ENDED:
                     ended.append(str(case_id))
@@ -262,7 +262,7 @@ class AgencyService:
             if placement is None:
                 raise NotFound(f"placement {placement_id} not found", code="placement_not_found")
             case = session.get(Case, placement.case_id)
-            if case is None or not can_see(session, principal, case):
+            if case is None or not can_see(session, principal, case, None):  # agency staff: no incidents
                 raise NotFound(f"placement {placement_id} not found", code="placement_not_found")
             if placement.active_key is None:
                 raise Conflict("the placement was already recalled", code="already_recalled")

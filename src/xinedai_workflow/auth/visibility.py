@@ -64,7 +64,9 @@ def _works(session: Session, principal: Principal, case: Case) -> bool:
     return bool(session.execute(select(_works_clause(principal, case.id))).scalar())
 
 
-def can_see(session: Session, principal: Principal, case: Case, default_group: str | None = None) -> bool:
+def can_see(session: Session, principal: Principal, case: Case, default_group: str | None) -> bool:
+    """Whether the principal may see the case. `default_group` is the group of tasks outside any
+    lane (a setting): its supervisors also see the taskless cases in error; None: nobody does."""
     if principal.reads_everything or _works(session, principal, case):
         return True
     if case.status != "error" or not default_group:

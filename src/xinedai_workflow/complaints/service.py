@@ -188,7 +188,7 @@ class ComplaintService:
         with self.db.write() as session:
             complaint = session.get(Complaint, complaint_id)
             case = session.get(Case, complaint.case_id) if complaint is not None else None
-            if complaint is None or case is None or not can_see(session, principal, case):
+            if complaint is None or case is None or not can_see(session, principal, case, None):
                 raise NotFound(f"complaint {complaint_id} not found", code="complaint_not_found")
             if complaint.status != "open":
                 raise Conflict("the complaint is already resolved", code="already_resolved")
@@ -233,6 +233,6 @@ class ComplaintService:
             items = []
             for c in rows:
                 case = session.get(Case, c.case_id)
-                if case is not None and can_see(session, principal, case):
+                if case is not None and can_see(session, principal, case, None):
                     items.append(complaint_view(c))
             return {"items": items}

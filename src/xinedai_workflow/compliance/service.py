@@ -52,6 +52,7 @@ class ComplianceService:
     retention: RetentionJob
     reports: ComplianceReportService
     asset_check: AssetCheck
+    default_group: str | None = None  # see auth.visibility.can_see
 
     def contact_check(
         self, principal: Principal, case_id: uuid.UUID, channel: Channel, target: Target
@@ -59,7 +60,7 @@ class ComplianceService:
         """May a person contact this case's borrower by `channel` now? (404 for a hidden case)"""
         with self.db.read() as session:
             case = session.get(Case, case_id)
-            if case is None or not can_see(session, principal, case):
+            if case is None or not can_see(session, principal, case, self.default_group):
                 raise NotFound(f"case {case_id} not found")
             return {
                 "case_id": str(case.id),
@@ -77,7 +78,7 @@ class ComplianceService:
             )
         with self.db.write() as session:
             case = session.get(Case, case_id)
-            if case is None or not can_see(session, principal, case):
+            if case is None or not can_see(session, principal, case, self.default_group):
                 raise NotFound(f"case {case_id} not found")
             now = self.clock.now()
             borrower = borrower_of(case, self.policies.in_force(session).contact)
@@ -91,7 +92,7 @@ class ComplianceService:
         """The facts recorded about the case's borrower (from any of their cases)."""
         with self.db.read() as session:
             case = session.get(Case, case_id)
-            if case is None or not can_see(session, principal, case):
+            if case is None or not can_see(session, principal, case, self.default_group):
                 raise NotFound(f"case {case_id} not found")
             borrower = self.guard.borrower(session, case, self.policies.in_force(session))
             rows = session.scalars(
@@ -132,4 +133,5 @@ def build_compliance(
         retention=RetentionJob(uow, policies, clock),
         reports=ComplianceReportService(db, policies, clock),
         asset_check=compliance_asset_check(db, policies),
+        default_group=settings.default_candidate_group,
     )

@@ -36,14 +36,21 @@ def entry_view(row: HistoryEntry, mask: bool) -> dict[str, Any]:
 class HistoryService:
     """The append-only history as callers may see it. Nothing here writes an entry."""
 
-    def __init__(self, uow: UnitOfWork, access_log: AccessLog, anchors: Anchors | None = None) -> None:
+    def __init__(
+        self,
+        uow: UnitOfWork,
+        access_log: AccessLog,
+        anchors: Anchors | None = None,
+        default_group: str | None = None,
+    ) -> None:
         self.uow = uow
+        self.default_group = default_group  # see auth.visibility.can_see
         self.access_log = access_log
         self.anchors = anchors
 
     def _case(self, session: Session, principal: Principal, case_id: uuid.UUID) -> Case:
         case = session.get(Case, case_id)
-        if case is None or not can_see(session, principal, case):
+        if case is None or not can_see(session, principal, case, self.default_group):
             raise NotFound(f"case {case_id} not found")
         return case
 
