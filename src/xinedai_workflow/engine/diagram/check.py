@@ -71,7 +71,30 @@ def check_layout(root: etree._Element, max_plane_elements: int = MAX_PLANE_ELEME
     for plane in planes:
         findings.extend(_PlaneCheck(semantics, plane, max_plane_elements).run())
     findings.extend(_missing_planes(semantics, plane_of, drawn_expanded))
+    findings.extend(_undrawn_processes(semantics, planes))
     return findings
+
+
+def _undrawn_processes(semantics: Semantics, planes: list[Plane]) -> list[Finding]:
+    """A process no plane shows: each of its flow nodes and flows lacks DI."""
+    shown = {p.get("id") for plane in planes for p in semantics.processes_of(plane.element_id)}
+    found: list[Finding] = []
+    for process in semantics.root.iterfind("{http://www.omg.org/spec/BPMN/20100524/MODEL}process"):
+        if process.get("id") in shown:
+            continue
+        for child in semantics.children(process):
+            if local(child) in FLOW_NODES or local(child) == "sequenceFlow":
+                element_id = child.get("id", "")
+                found.append(
+                    Finding(
+                        "missing_di",
+                        "",
+                        (element_id,),
+                        f"{local(child)} {element_id} is drawn on no plane (process "
+                        f"{process.get('id')} has no diagram)",
+                    )
+                )
+    return found
 
 
 def count_by_kind(findings: Iterable[Finding]) -> dict[str, int]:
@@ -142,9 +165,7 @@ class _PlaneCheck:
             if kind in FLOW_NODES or kind in ARTIFACTS or kind in {"sequenceFlow", "association"}:
                 ids.append(element_id)
             if kind in TASKS or kind in SUBPROCESSES:
-                ids.extend(
-                    a.get("id", "") for a in child if local(a) in DATA_ASSOCIATIONS and a.get("id")
-                )
+                ids.extend(a.get("id", "") for a in child if local(a) in DATA_ASSOCIATIONS and a.get("id"))
             shape = self.plane.shapes.get(element_id)
             if kind in SUBPROCESSES and shape is not None and shape.expanded:
                 for inner in self._members(child):
@@ -167,7 +188,9 @@ class _PlaneCheck:
     def _size(self) -> None:
         """Flow nodes and sequence flows a reader follows (data objects and their arrows aside)."""
         drawn = [*self.plane.shapes, *self.plane.edges]
-        count = sum(1 for e in drawn if self.semantics.kind(e) in FLOW_NODES or self.semantics.kind(e) in FLOW_KINDS)
+        count = sum(
+            1 for e in drawn if self.semantics.kind(e) in FLOW_NODES or self.semantics.kind(e) in FLOW_KINDS
+        )
         if count > self.max_elements:
             self.add(
                 "plane_too_large",
@@ -217,7 +240,9 @@ class _PlaneCheck:
         flows = self._flows()
         for i, first in enumerate(flows):
             for second in flows[i + 1 :]:
-                shared = polylines_shared_length(self.plane.edges[first].points, self.plane.edges[second].points)
+                shared = polylines_shared_length(
+                    self.plane.edges[first].points, self.plane.edges[second].points
+                )
                 if shared > SHARED_TOLERANCE:
                     self.add(
                         "shared_segment",
@@ -243,7 +268,9 @@ class _PlaneCheck:
             centre = self.plane.shapes[boundary].bounds.center
             on_border = host.inset(-3).contains_point(centre) and not host.inset(3).contains_point(centre)
             if not on_border:
-                self.add("shape_overlap", [boundary], f"boundary event {boundary} is not on its host's border")
+                self.add(
+                    "shape_overlap", [boundary], f"boundary event {boundary} is not on its host's border"
+                )
             return
         if not a.overlaps(b):
             return
@@ -312,6 +339,7 @@ class _PlaneCheck:
                         self.add(
                             "outside_lane",
                             [element_id, lane.get("id", "")],
-                            f"{self._what(element_id)} belongs to lane {lane.get('name') or lane.get('id')!r} "
+                            f"{self._what(element_id)} belongs to lane "
+                            f"{lane.get('name') or lane.get('id')!r} "
                             "but is drawn outside its band",
                         )

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from itertools import pairwise
 
 from lxml import etree
 
@@ -28,7 +29,6 @@ from .model import (
     FLOW_NODES,
     GATEWAYS,
     SUBPROCESSES,
-    TASKS,
     Semantics,
     local,
 )
@@ -109,20 +109,20 @@ class _PlaneLayout:
                     self.drawn.shapes[pool_id] = DrawnShape(Rect(0, top, 600, 100), horizontal=True)
                     top += 130
                     continue
-                block = self._block(process, POOL_HEADER, top, pooled=True)
+                block = self._block(process, POOL_HEADER, top)
                 self.drawn.shapes[pool_id] = DrawnShape(
                     Rect(0, top, block.right, block.bottom - top), horizontal=True
                 )
                 top = block.bottom + 30
         else:
-            self._block(node, 0.0, 0.0, pooled=False)
+            self._block(node, 0.0, 0.0)
         self._route_flows()
         self._place_flow_labels()
         self._route_associations()
         self._fit_bands()
         return self.drawn
 
-    def _block(self, container: etree._Element, left: float, top: float, pooled: bool) -> Rect:
+    def _block(self, container: etree._Element, left: float, top: float) -> Rect:
         """Place the nodes and artifacts of one container with `left`, `top` as its corner."""
         children = list(self.semantics.children(container))
         nodes = [c.get("id", "") for c in children if local(c) in FLOW_NODES and local(c) != "boundaryEvent"]
@@ -137,7 +137,9 @@ class _PlaneLayout:
             if local(child) == "sequenceFlow":
                 source, target = child.get("sourceRef", ""), child.get("targetRef", "")
                 edges.append((host.get(source, source), host.get(target, target)))
-        lanes = [lane for lane in self.semantics.lanes(container) if lane.find(f"{{{BPMN}}}childLaneSet") is None]
+        lanes = [
+            lane for lane in self.semantics.lanes(container) if lane.find(f"{{{BPMN}}}childLaneSet") is None
+        ]
         lane_ids = [lane.get("id", "") for lane in lanes]
         lane_of = self._lane_of(lanes, nodes, edges)
         graph = Graph(nodes, edges, lane_of, lane_ids)
@@ -145,7 +147,8 @@ class _PlaneLayout:
         self.back.update(placement.back_edges)
         self.layer.update(placement.layer)
         sizes = {
-            n: size_of(self.semantics.kind(n), len(per_host.get(n, [])), self.semantics.name(n)) for n in nodes
+            n: size_of(self.semantics.kind(n), len(per_host.get(n, [])), self.semantics.name(n))
+            for n in nodes
         }
         layers = max(placement.layer.values(), default=0) + 1
         widths = [0.0] * layers
@@ -185,20 +188,29 @@ class _PlaneLayout:
             if host_shape is None:
                 continue
             hb = host_shape.bounds
+            first = hb.x + (hb.width - 45.0 * (len(attached) - 1)) / 2
             for index, boundary in enumerate(attached):
-                cx = hb.x + hb.width * (index + 1) / (len(attached) + 1)
+                cx = first + 45.0 * index
                 self.drawn.shapes[boundary] = DrawnShape(Rect(cx - 18, hb.bottom - 18, 36, 36))
         for lane in lane_ids:
             rows = band_rows[lane]
-            height = (ARTIFACT_STRIP if lane == bands[0] and artifacts else 0.0) + 2 * PAD + rows * (ROW + V_GAP) - V_GAP
+            height = (
+                (ARTIFACT_STRIP if lane == bands[0] and artifacts else 0.0)
+                + 2 * PAD
+                + rows * (ROW + V_GAP)
+                - V_GAP
+            )
             self.drawn.shapes[lane] = DrawnShape(
-                Rect(left + (0.0 if not pooled else 0.0), band_top[lane], right - left, height), horizontal=True
+                Rect(left, band_top[lane], right - left, height),
+                horizontal=True,
             )
         self._place_shape_labels([*nodes, *boundaries])
         self._place_artifacts(artifacts, container, left + header + PAD, top)
         return Rect(left, top, right - left, bottom - top)
 
-    def _lane_of(self, lanes: list[etree._Element], nodes: list[str], edges: list[tuple[str, str]]) -> dict[str, str]:
+    def _lane_of(
+        self, lanes: list[etree._Element], nodes: list[str], edges: list[tuple[str, str]]
+    ) -> dict[str, str]:
         lane_of: dict[str, str] = {}
         if not lanes:
             return lane_of
@@ -224,7 +236,9 @@ class _PlaneLayout:
     # -- labels --------------------------------------------------------------------------------
     def _obstacles(self) -> list[Rect]:
         return [
-            s.bounds for i, s in self.drawn.shapes.items() if self.semantics.kind(i) not in ("lane", "participant")
+            s.bounds
+            for i, s in self.drawn.shapes.items()
+            if self.semantics.kind(i) not in ("lane", "participant")
         ]
 
     def _free(self, box: Rect, ignore: str = "") -> bool:
@@ -256,7 +270,9 @@ class _PlaneLayout:
             self.drawn.shapes[element_id].label = chosen
 
     # -- artifacts (data objects, data stores, annotations) in a strip above the first band -----
-    def _place_artifacts(self, artifacts: list[str], container: etree._Element, left: float, top: float) -> None:
+    def _place_artifacts(
+        self, artifacts: list[str], container: etree._Element, left: float, top: float
+    ) -> None:
         if not artifacts:
             return
         partner: dict[str, str] = {}
@@ -336,27 +352,28 @@ class _PlaneLayout:
             b = self.drawn.shapes[target].bounds.center
             path = router.route(self._ports(source, True, b), self._ports(target, False, a))
             if path is None:
-                path = router.route(self._ports(source, True, b), self._ports(target, False, a), exclusive=False)
+                path = router.route(
+                    self._ports(source, True, b), self._ports(target, False, a), exclusive=False
+                )
             self.drawn.edges[flow_id] = DrawnEdge(path or [a, b])
         self.router = router
 
     def _route_associations(self) -> None:
-        router = self.router
+        """Dotted arrows to data objects and annotations: straight, border to border."""
         for container_node in self.semantics.by_id.values():
             for child in container_node:
                 kind = local(child)
-                if kind not in DATA_ASSOCIATIONS and kind != "association":
-                    continue
                 element_id = child.get("id", "")
-                if not element_id or element_id in self.drawn.edges:
+                if (kind not in DATA_ASSOCIATIONS and kind != "association") or not element_id:
                     continue
                 source, target = self.semantics.ends(element_id)
                 if source not in self.drawn.shapes or target not in self.drawn.shapes:
                     continue
-                a = self.drawn.shapes[source or ""].bounds.center
-                b = self.drawn.shapes[target or ""].bounds.center
-                path = router.route(self._ports(source or "", True, b), self._ports(target or "", False, a), exclusive=False)
-                self.drawn.edges[element_id] = DrawnEdge(path or [a, b])
+                a = self.drawn.shapes[source or ""].bounds
+                b = self.drawn.shapes[target or ""].bounds
+                self.drawn.edges[element_id] = DrawnEdge(
+                    [_border_toward(a, b.center), _border_toward(b, a.center)]
+                )
 
     def _place_flow_labels(self) -> None:
         for flow_id, edge in self.drawn.edges.items():
@@ -370,7 +387,7 @@ class _PlaneLayout:
 
     def _flow_label(self, points: list[Point], width: float, height: float) -> Rect:
         candidates: list[Rect] = []
-        for a, b in zip(points, points[1:], strict=False):
+        for a, b in pairwise(points):
             if a[1] == b[1]:
                 start = min(a[0], b[0])
                 for fraction in (0.1, 0.4, 0.7):
@@ -384,7 +401,9 @@ class _PlaneLayout:
                     candidates.append(Rect(a[0] + 4, y, width, height))
                     candidates.append(Rect(a[0] - 4 - width, y, width, height))
         flows = [e.points for e in self.drawn.edges.values()]
-        clean = [c for c in candidates if self._free(c) and not any(polyline_crosses_rect(p, c) for p in flows)]
+        clean = [
+            c for c in candidates if self._free(c) and not any(polyline_crosses_rect(p, c) for p in flows)
+        ]
         if clean:
             return clean[0]
         free = [c for c in candidates if self._free(c)]
@@ -420,8 +439,27 @@ class _PlaneLayout:
             b = shape.bounds
             lane_x = b.x + POOL_HEADER
             for element_id, lane in self.drawn.shapes.items():
-                if self.semantics.kind(element_id) == "lane" and b.contains(lane.bounds, tolerance=1e9) and lane.bounds.x <= lane_x + 1:
-                    lane.bounds = Rect(lane.bounds.x, lane.bounds.y, b.right - lane.bounds.x, lane.bounds.height)
+                if (
+                    self.semantics.kind(element_id) == "lane"
+                    and b.contains(lane.bounds, tolerance=1e9)
+                    and lane.bounds.x <= lane_x + 1
+                ):
+                    lane.bounds = Rect(
+                        lane.bounds.x, lane.bounds.y, b.right - lane.bounds.x, lane.bounds.height
+                    )
+
+
+def _border_toward(box: Rect, toward: Point) -> Point:
+    """Where the line from the centre of `box` to `toward` leaves the box."""
+    cx, cy = box.center
+    dx, dy = toward[0] - cx, toward[1] - cy
+    if dx == 0 and dy == 0:
+        return (cx, cy)
+    scale = min(
+        (box.width / 2) / abs(dx) if dx else float("inf"),
+        (box.height / 2) / abs(dy) if dy else float("inf"),
+    )
+    return (cx + dx * scale, cy + dy * scale)
 
 
 def layout_planes(root: etree._Element) -> list[DrawnPlane]:
@@ -432,9 +470,7 @@ def layout_planes(root: etree._Element) -> list[DrawnPlane]:
     collaboration = root.find(f"{{{BPMN}}}collaboration")
     if collaboration is not None:
         planes.append(_PlaneLayout(semantics, collaboration.get("id", "")).run())
-        drawn_processes = {
-            p.get("processRef") for p in collaboration.iterfind(f"{{{BPMN}}}participant")
-        }
+        drawn_processes = {p.get("processRef") for p in collaboration.iterfind(f"{{{BPMN}}}participant")}
     else:
         drawn_processes = set()
     for process in root.iterfind(f"{{{BPMN}}}process"):
@@ -454,7 +490,11 @@ def apply_layout(root: etree._Element) -> None:
     for diagram in old:
         plane = diagram.find(f"{{{BPMNDI}}}BPMNPlane")
         if plane is not None:
-            names[plane.get("bpmnElement", "")] = (diagram.get("id", ""), diagram.get("name"), plane.get("id", ""))
+            names[plane.get("bpmnElement", "")] = (
+                diagram.get("id", ""),
+                diagram.get("name"),
+                plane.get("id", ""),
+            )
             for child in plane:
                 if isinstance(child.tag, str) and child.get("bpmnElement") and child.get("id"):
                     di_ids.setdefault(child.get("bpmnElement", ""), child.get("id", ""))
@@ -517,7 +557,7 @@ def _di_id(element_id: str, known: dict[str, str], taken: set[str]) -> str:
 
 
 def _num(value: float) -> str:
-    return str(int(round(value))) if abs(value - round(value)) < 1e-6 else f"{value:.1f}"
+    return str(round(value)) if abs(value - round(value)) < 1e-6 else f"{value:.1f}"
 
 
 def _bounds(parent: etree._Element, rect: Rect) -> None:

@@ -108,7 +108,11 @@ def read_planes(root: etree._Element) -> list[Plane]:
                 if bounds is not None:
                     expanded = child.get("isExpanded")
                     plane.shapes[element] = Shape(
-                        child.get("id", ""), element, bounds, label, None if expanded is None else expanded == "true"
+                        child.get("id", ""),
+                        element,
+                        bounds,
+                        label,
+                        None if expanded is None else expanded == "true",
                     )
             elif local(child) == "BPMNEdge":
                 points: list[Point] = []

@@ -12,12 +12,14 @@ import heapq
 from bisect import bisect_left, bisect_right
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from itertools import pairwise
 
 from .geometry import Point, Rect
 
 MARGIN = 12.0  # clearance kept around every shape; also the length of a port's stub
 TRACK = 12.0  # spacing of the extra lines through free channels
-BEND = 30.0  # cost of one bend, in pixels of length
+BEND = 30.0
+NEAR = 4.0  # lines closer than this look like one line  # cost of one bend, in pixels of length
 Direction = tuple[int, int]
 RIGHT, LEFT, DOWN, UP = (1, 0), (-1, 0), (0, 1), (0, -1)
 
@@ -33,7 +35,10 @@ class Port:
 
     @property
     def stub(self) -> Point:
-        return (self.point[0] + self.direction[0] * self.length, self.point[1] + self.direction[1] * self.length)
+        return (
+            self.point[0] + self.direction[0] * self.length,
+            self.point[1] + self.direction[1] * self.length,
+        )
 
 
 def ports_of(bounds: Rect, kind: str) -> list[Port]:
@@ -78,7 +83,11 @@ class Router:
     used_columns: dict[float, list[tuple[float, float]]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        self.blocked = [r.inset(-MARGIN + 0.01) for r in self.obstacles]
+        grown = [r.inset(-MARGIN + 0.01) for r in self.obstacles]
+        self.blocked = [(r.x, r.y, r.right, r.bottom) for r in grown]
+        self.soft_boxes = [(r.x, r.y, r.right, r.bottom) for r in self.soft]
+        self._free: dict[Point, bool] = {}
+        self._soft: dict[Point, float] = {}
         xs: set[float] = set()
         ys: set[float] = set()
         for rect in self.obstacles:
@@ -115,7 +124,7 @@ class Router:
             return None
         if exclusive:
             self.used_ports.update((path[0], path[-1]))
-            for a, b in zip(path, path[1:], strict=False):
+            for a, b in pairwise(path):
                 if a[1] == b[1]:
                     self.used_rows.setdefault(a[1], []).append((min(a[0], b[0]), max(a[0], b[0])))
                 else:
@@ -123,24 +132,41 @@ class Router:
         return path
 
     def taken(self, a: Point, b: Point) -> bool:
-        """Whether the step a→b runs along a segment an earlier flow took."""
+        """Whether the step a→b runs along (or within a few pixels of) a segment an earlier flow took."""
         if a[1] == b[1]:
-            spans, low, high = self.used_rows.get(a[1], ()), min(a[0], b[0]), max(a[0], b[0])
+            lines, at, low, high = self.used_rows, a[1], min(a[0], b[0]), max(a[0], b[0])
         else:
-            spans, low, high = self.used_columns.get(a[0], ()), min(a[1], b[1]), max(a[1], b[1])
-        return any(min(high, end) - max(low, start) > 0.5 for start, end in spans)
+            lines, at, low, high = self.used_columns, a[0], min(a[1], b[1]), max(a[1], b[1])
+        for line, spans in lines.items():
+            if abs(line - at) < NEAR and any(min(high, end) - max(low, start) > 0.5 for start, end in spans):
+                return True
+        return False
 
     def free(self, point: Point) -> bool:
-        return not any(_strictly_inside(point, rect) for rect in self.blocked)
+        known = self._free.get(point)
+        if known is None:
+            x, y = point
+            known = not any(
+                left < x < right and top < y < bottom for left, top, right, bottom in self.blocked
+            )
+            self._free[point] = known
+        return known
+
+    def soft_cost(self, point: Point) -> float:
+        known = self._soft.get(point)
+        if known is None:
+            x, y = point
+            inside = any(
+                left <= x <= right and top <= y <= bottom for left, top, right, bottom in self.soft_boxes
+            )
+            known = 40.0 if inside else 0.0
+            self._soft[point] = known
+        return known
 
 
 def _tracks(low: float, high: float) -> list[float]:
     count = int((high - low) // TRACK)
     return [low + i * TRACK for i in range(count + 1)]
-
-
-def _strictly_inside(point: Point, rect: Rect) -> bool:
-    return rect.x < point[0] < rect.right and rect.y < point[1] < rect.bottom
 
 
 def _step_blocked(router: Router, a: Point, b: Point) -> bool:
@@ -149,8 +175,7 @@ def _step_blocked(router: Router, a: Point, b: Point) -> bool:
 
 
 def _soft_cost(router: Router, a: Point, b: Point) -> float:
-    mid = ((a[0] + b[0]) / 2, (a[1] + b[1]) / 2)
-    return 40.0 if any(rect.contains_point(mid) for rect in router.soft) else 0.0
+    return router.soft_cost(((a[0] + b[0]) / 2, (a[1] + b[1]) / 2))
 
 
 def _search(
@@ -170,8 +195,14 @@ def _search(
         return None
     target_points = list(goal)
 
-    def estimate(point: Point) -> float:
-        return min(abs(point[0] - t[0]) + abs(point[1] - t[1]) for t in target_points)
+    low_x = min(t[0] for t in target_points)
+    high_x = max(t[0] for t in target_points)
+    low_y = min(t[1] for t in target_points)
+    high_y = max(t[1] for t in target_points)
+
+    def estimate(point: Point) -> float:  # distance to the targets' box: admissible and cheap
+        x, y = point
+        return max(low_x - x, 0.0, x - high_x) + max(low_y - y, 0.0, y - high_y)
 
     heap: list[tuple[float, float, int, Point, Direction]] = []
     came: dict[tuple[Point, Direction], tuple[Point, Direction] | None] = {}
@@ -216,12 +247,16 @@ def _search(
             if exclusive and router.taken(point, neighbour):
                 continue
             step = abs(neighbour[0] - point[0]) + abs(neighbour[1] - point[1])
-            new_cost = cost + step + (BEND if direction != heading else 0.0) + _soft_cost(router, point, neighbour)
+            new_cost = (
+                cost + step + (BEND if direction != heading else 0.0) + _soft_cost(router, point, neighbour)
+            )
             state = (neighbour, direction)
             if new_cost < best.get(state, float("inf")):
                 best[state] = new_cost
                 came[state] = (point, heading)
-                heapq.heappush(heap, (new_cost + estimate(neighbour), new_cost, counter, neighbour, direction))
+                heapq.heappush(
+                    heap, (new_cost + estimate(neighbour), new_cost, counter, neighbour, direction)
+                )
                 counter += 1
     return None
 
