@@ -78,7 +78,9 @@ def shoot(diagram: Path, out: Path) -> list[Path]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("file", nargs="?", default=str(ROOT / "processes" / "xinedai_overdue.bpmn"))
     parser.add_argument("--out", default=str(ROOT / "docs" / "screenshots" / "diagram"))
     args = parser.parse_args()
