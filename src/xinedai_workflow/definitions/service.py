@@ -22,6 +22,7 @@ from ..engine import (
     parse_bundle,
 )
 from ..engine.bundle import AssetCheck
+from ..engine.diagram.warnings import layout_warnings
 from ..engine.process_tests import TestReport, run_tests
 from ..errors import Invalid, NotFound
 from . import repository
@@ -122,7 +123,8 @@ class DefinitionService:
         self, session: Session, bundle: ParsedBundle, files: Mapping[str, bytes], actor: str, dry_run: bool
     ) -> DeployResult:
         now = self.clock.now()
-        warnings = [w.to_dict() for w in bundle.warnings]
+        # the layout check never refuses a deploy: a hand-edited diagram still runs
+        warnings = [w.to_dict() for w in [*bundle.warnings, *layout_warnings(files)]]
         versions: dict[str, int] = {}
         changed: list[str] = []
         diffs: dict[str, dict[str, Any]] = {}
