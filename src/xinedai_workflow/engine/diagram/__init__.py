@@ -1,0 +1,1 @@
+"""BPMN diagram geometry: the layout check and the automatic layouter (lxml only, no SpiffWorkflow)."""
