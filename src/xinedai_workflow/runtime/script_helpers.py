@@ -13,7 +13,7 @@ from typing import Any
 
 import isodate
 
-from ..domain import process_rules
+from ..domain import diagram_steps, process_rules
 from ..domain.buckets import bucket_info
 from ..domain.claim import claim_day
 from ..domain.evidence import build_evidence_manifest
@@ -142,6 +142,27 @@ SCRIPT_HELPERS: dict[str, Any] = {
     "notice_record": process_rules.notice_record,
     "evidence_package": process_rules.evidence_package,
     "review_sample": process_rules.review_sample,
+    # the named steps of the overdue diagram (domain/diagram_steps.py)
+    "case_record": diagram_steps.case_record,
+    "bank_record": diagram_steps.bank_record,
+    "loan_terms": diagram_steps.loan_terms,
+    "open_case_ledger": diagram_steps.open_case_ledger,
+    "dpd_on": diagram_steps.dpd_on,
+    "call_notice": diagram_steps.call_notice,
+    "unreachable_after": diagram_steps.unreachable_after,
+    "call_result": diagram_steps.call_result,
+    "after_no_contact": diagram_steps.after_no_contact,
+    "hardship_facts": diagram_steps.hardship_facts,
+    "promise_record": diagram_steps.promise_record,
+    "for_pdf": diagram_steps.for_pdf,
+    "delivery_note_of": diagram_steps.delivery_note_of,
+    "plan_from_form": diagram_steps.plan_from_form,
+    "plan_confirmation_context": diagram_steps.plan_confirmation_context,
+    "instalment_state": diagram_steps.instalment_state,
+    "next_instalment_deadline": diagram_steps.next_instalment_deadline,
+    "mediation_report_context": diagram_steps.mediation_report_context,
+    "paid_outcome": diagram_steps.paid_outcome,
+    "settles": diagram_steps.settles,
 }
 
 
