@@ -53,16 +53,16 @@ _stock_set_state = Task._set_state
 def stock_logging() -> Iterator[None]:
     """SpiffWorkflow's own state change and NOTSET loggers, for a side-by-side benchmark."""
     levels = {name: logging.getLogger(name).level for name in ENGINE_LOGGERS}
-    Task._set_state = _stock_set_state  # type: ignore[method-assign]
+    Task._set_state = _stock_set_state
     for name in ENGINE_LOGGERS:
         logging.getLogger(name).setLevel(logging.NOTSET)
     try:
         yield
     finally:
-        Task._set_state = _set_state  # type: ignore[method-assign]
+        Task._set_state = _set_state
         for name, level in levels.items():
             logging.getLogger(name).setLevel(level)
 
 
-Task._set_state = _set_state  # type: ignore[method-assign]
+Task._set_state = _set_state
 configure_spiff_logging(debug=False)

@@ -71,7 +71,7 @@ def _get_tasks(workflow: Any, first_task: Task | None, kwargs: dict[str, Any]) -
     return None
 
 
-class EngineSubWorkflow(BpmnSubWorkflow):  # type: ignore[misc]
+class EngineSubWorkflow(BpmnSubWorkflow):
     """A subprocess whose state queries use `tasks_in_state`."""
 
     def get_tasks(self, first_task: Task | None = None, **kwargs: Any) -> list[Task]:
@@ -79,7 +79,7 @@ class EngineSubWorkflow(BpmnSubWorkflow):  # type: ignore[misc]
         return found if found is not None else list(super().get_tasks(first_task, **kwargs))
 
 
-class EngineWorkflow(BpmnWorkflow):  # type: ignore[misc]
+class EngineWorkflow(BpmnWorkflow):
     """The top workflow: state queries use `tasks_in_state`; its subprocesses are `EngineSubWorkflow`."""
 
     def get_tasks(self, first_task: Task | None = None, **kwargs: Any) -> list[Task]:
@@ -87,6 +87,8 @@ class EngineWorkflow(BpmnWorkflow):  # type: ignore[misc]
         return found if found is not None else list(super().get_tasks(first_task, **kwargs))
 
     def create_subprocess(self, my_task: Task, spec_name: str) -> EngineSubWorkflow:
-        subprocess = EngineSubWorkflow(self.subprocess_specs[spec_name], parent_task_id=my_task.id, top_workflow=self)
+        subprocess = EngineSubWorkflow(
+            self.subprocess_specs[spec_name], parent_task_id=my_task.id, top_workflow=self
+        )
         self.subprocesses[my_task.id] = subprocess
         return subprocess
