@@ -3,6 +3,7 @@
     .venv/bin/python -m bench                  # everything (about 10-15 minutes on 2 cores)
     .venv/bin/python -m bench --quick          # small sizes, one run each (a smoke test)
     .venv/bin/python -m bench --backends sqlite --lines 1,3,7
+    .venv/bin/python -m bench --compare main   # line 1 here and on git ref `main`, alternating
 
 PostgreSQL is the server at XINEDAI_BENCH_PG_ADMIN (default postgresql://postgres@127.0.0.1:5432/
 postgres); the benchmark creates and drops its own databases there. Without a server the
@@ -21,7 +22,7 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from . import engine_lines, http_lines, inbox, timer_lines
+from . import compare, engine_lines, http_lines, inbox, timer_lines
 from .env import PG_ADMIN_URL, Backend, Bundle, backend, make_workdir, pg_problem
 
 BACKENDS = {"sqlite": "SQLite", "postgres": "PostgreSQL"}
@@ -161,7 +162,9 @@ def _met(line: Line, column: Column, ceiling: float | None) -> bool | None:
         return None
 
 
-def render(columns: dict[str, Column], ceiling: float | None, plain: float | None, bundle: Bundle) -> str:
+def render(
+    columns: dict[str, Column], ceiling: float | None, line1: dict[str, float | None], bundle: Bundle
+) -> str:
     names = list(columns)
     cells = {n: [_cell(line, columns[n], ceiling) for line in LINES] for n in names}
     width = {n: max(len(n), *(len(c) + 2 for c in cells[n])) for n in names}
@@ -176,13 +179,13 @@ def render(columns: dict[str, Column], ceiling: float | None, plain: float | Non
             row += f"  {cells[n][index] + mark:>{width[n]}}"
         out.append(row)
     out.append("")
-    out.append(f"diagram: {bundle.note}; line 1 is EngineInstance (sandboxed script engine, spec-free")
-    reference = (
-        f"{_fmt(plain)}/s"
-        if plain is not None
-        else "fails on this diagram (it needs the service's script environment)"
+    out.append(f"diagram: {bundle.note}; line 1 is the runtime's engine (sandboxed, in a step process),")
+    in_process, stock = line1.get("in_process"), line1.get("stock")
+    ratio = f" ({in_process / stock:.2f}× stock)" if in_process and stock else ""
+    out.append(
+        f"on one core. EngineInstance in process: {_fmt(in_process)}/s{ratio}; stock SpiffWorkflow"
+        f" (its engine, logging and converters, spec-free json): {_fmt(stock)}/s"
     )
-    out.append(f"serializer) on one core; plain SpiffWorkflow (default engine and serializer): {reference}")
     for n in names:
         for key, note in columns[n].notes.items():
             if key != "7":
@@ -208,7 +211,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     parser.add_argument("--serve-workers-sqlite", type=int, default=1, help="uvicorn workers on SQLite")
     parser.add_argument("--serve-workers-postgres", type=int, default=2, help="uvicorn workers on PostgreSQL")
+    parser.add_argument("--compare", metavar="REF", help="line 1 here and on git ref REF, alternating")
+    parser.add_argument("--repeats", type=int, default=3, help="--compare: alternating runs per side")
     args = parser.parse_args(argv)
+    if args.compare:
+        print(compare.compare(args.compare, args.repeats, 1.0 if args.quick else 2.0, 3 if args.quick else 5))
+        return 0
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     lines = {int(n) for n in args.lines.split(",") if n.strip()}
     kinds = [k.strip() for k in args.backends.split(",") if k.strip()]
@@ -219,7 +227,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     workdir = make_workdir()
     try:
         bundle = Bundle.choose(workdir, args.diagram)
-        ceiling = plain = None
+        ceiling = None
+        line1: dict[str, float | None] = {}
         columns: dict[str, Column] = {}
         for kind in kinds:
             name = BACKENDS[kind]
@@ -229,12 +238,11 @@ def main(argv: Sequence[str] | None = None) -> int:
                 continue
             if 1 in lines and ceiling is None:
                 _progress("line 1 (engine ceiling, in-process)")
-                ceiling, plain = engine_lines.engine_ceiling(
-                    bundle, workdir, seconds=1.0 if args.quick else 2.0
-                )
+                line1 = engine_lines.engine_ceiling(bundle, workdir, seconds=1.0 if args.quick else 2.0)
+                ceiling = line1["ours"]
             workers = args.serve_workers_sqlite if kind == "sqlite" else args.serve_workers_postgres
             columns[name] = run_backend(kind, bundle, lines, args.quick, workers)
-        print(render(columns, ceiling, plain, bundle))
+        print(render(columns, ceiling, line1, bundle))
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
     return 0

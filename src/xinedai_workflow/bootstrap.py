@@ -31,7 +31,14 @@ from .definitions.registry import DefinitionRegistry
 from .definitions.service import DefinitionService
 from .domain.strategy import parse_split
 from .domain.templates import make_environment
-from .engine import IsolationLimits, RuntimeContext, SandboxLimits, SpecChecker, shared_supervisor
+from .engine import (
+    IsolationLimits,
+    RuntimeContext,
+    SandboxLimits,
+    SpecChecker,
+    configure_spiff_logging,
+    shared_supervisor,
+)
 from .engine.template_checks import template_check
 from .events.service import EventService
 from .history.access_log import AccessLog
@@ -172,6 +179,8 @@ def completion_hooks(*hooks: ContactGuard) -> ContactGuard:
 def build_services(settings: Settings, clock: Clock | None = None, db: Database | None = None) -> Services:
     """Construct the service graph. Pass a `ManualClock` to drive time in tests or simulations."""
     clock = clock or SystemClock()
+    if settings.engine_debug_logging:
+        configure_spiff_logging(debug=True)
     db = db or Database(settings.database_url, pool_size=settings.database_pool_size)
     uow = UnitOfWork(db, clock)
     registry = DefinitionRegistry()

@@ -371,6 +371,10 @@ def configure_logging(level: str) -> None:
     logging.basicConfig(level=numeric, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     for name in CHATTY_LOGGERS:
         logging.getLogger(name).setLevel(logging.DEBUG if numeric <= logging.DEBUG else logging.WARNING)
+    if numeric <= logging.DEBUG:  # SpiffWorkflow's task lines and their data (engine/spiff_logging.py)
+        from .engine import configure_spiff_logging  # noqa: PLC0415 - keeps `token` light
+
+        configure_spiff_logging(debug=True)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -50,6 +50,10 @@ class Settings(BaseSettings):
     )
 
     script_time_limit_seconds: float = Field(default=1.0, gt=0, le=60)
+    engine_debug_logging: bool = Field(
+        default=False,
+        description="SpiffWorkflow's per-task log lines with task data (built on every state change).",
+    )
     step_isolation: bool = Field(
         default=True, description="Run engine steps in supervised step processes (the hard limits)."
     )

@@ -2,6 +2,7 @@
 
 from . import engine_time as _engine_time  # noqa: F401  (rebinds the timers' clock on import)
 from . import spiff_fixes as _spiff_fixes  # noqa: F401  (parser fixes, applied on import)
+from . import spiff_logging as _spiff_logging  # noqa: F401  (log extras only when logged)
 from .bundle import ParsedBundle, ParsedProcess, content_sha256, load_process_specs, parse_bundle
 from .instance import (
     EngineError,
@@ -20,6 +21,7 @@ from .instance import (
 from .problems import BundleInvalid, Problem
 from .sandbox import SandboxLimits
 from .spec_checks import STAGES, SpecChecker
+from .spiff_logging import configure_spiff_logging
 from .supervisor import (
     Instance,
     IsolationLimits,
@@ -52,6 +54,7 @@ __all__ = [
     "TaskNotReady",
     "WaitingMessage",
     "WaitingTimer",
+    "configure_spiff_logging",
     "content_sha256",
     "fire_many",
     "load_instance",

@@ -31,6 +31,7 @@ from .engine_time import engine_time
 from .sandbox import SandboxEnvironment, SandboxLimits
 from .serializer import dump_workflow, load_workflow, to_json_value
 from .spec_checks import event_definitions, user_task_properties
+from .task_scan import EngineWorkflow
 
 
 @dataclass(frozen=True)
@@ -231,7 +232,7 @@ class EngineInstance:
         on_task: Callable[[str | None], None] | None = None,
     ) -> EngineInstance:
         """A new workflow holding `variables`, before any of its elements ran."""
-        workflow = BpmnWorkflow(definition.spec, definition.subprocess_specs)
+        workflow = EngineWorkflow(definition.spec, definition.subprocess_specs)
         instance = cls(definition, workflow, ctx, on_task)
         clash = set(ctx.helpers).intersection(variables)
         if clash:

@@ -5,7 +5,11 @@ store it once per definition version and hand the cached spec objects back in wh
 
 Loading is also faster than SpiffWorkflow's own: typed values (Decimal, dates, UUIDs, ...) are
 restored by the JSON parser as it meets them, so the task data of a long-lived case (hundreds of
-tasks, each with a data delta) is not walked a second time in Python looking for them.
+tasks, each with a data delta) is not walked a second time in Python looking for them. Writing
+goes through `state_writer.StateWriter` (the same dictionary as SpiffWorkflow's converters, built
+in one pass and encoded with orjson), with SpiffWorkflow's converters and ``json`` as the fallback
+for what it does not write exactly as they do. Workflows are restored as `EngineWorkflow`s (the
+fast task scan of `task_scan`); the stored type names stay SpiffWorkflow's.
 """
 
 from __future__ import annotations
@@ -18,7 +22,11 @@ from typing import Any
 from uuid import UUID
 
 from SpiffWorkflow.bpmn.serializer import BpmnWorkflowSerializer
-from SpiffWorkflow.bpmn.serializer.default.workflow import BpmnWorkflowConverter, TaskConverter
+from SpiffWorkflow.bpmn.serializer.default.workflow import (
+    BpmnSubWorkflowConverter,
+    BpmnWorkflowConverter,
+    TaskConverter,
+)
 from SpiffWorkflow.bpmn.serializer.workflow import VERSION
 from SpiffWorkflow.bpmn.specs import BpmnProcessSpec
 from SpiffWorkflow.bpmn.specs.mixins.events.event_types import CatchingEvent
@@ -27,6 +35,9 @@ from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
 from SpiffWorkflow.task import Task
 from SpiffWorkflow.util.deep_merge import DeepMerge
 from SpiffWorkflow.util.task import TaskState
+
+from .state_writer import NotPlain, StateWriter
+from .task_scan import EngineSubWorkflow, EngineWorkflow
 
 # Typed values in task and workflow data; the parser restores these. Any other tagged object met
 # outside the workflow's structure makes the load take SpiffWorkflow's full restore path.
@@ -98,6 +109,9 @@ def _build_serializer(pre_restored: bool = False) -> BpmnWorkflowSerializer:
     if pre_restored:
         config[Task] = PreRestoredTaskConverter
     registry = BpmnWorkflowSerializer.configure(config)
+    # restored as the engine's classes, written under SpiffWorkflow's names
+    SpecFreeWorkflowConverter(EngineWorkflow, registry, typename="BpmnWorkflow")
+    BpmnSubWorkflowConverter(EngineSubWorkflow, registry, typename="BpmnSubWorkflow")
     registry.register(Decimal, lambda v: {"value": str(v)}, lambda v: Decimal(v["value"]), typename="Decimal")
     registry.register(
         date, lambda v: {"value": v.isoformat()}, lambda v: date.fromisoformat(v["value"]), "date"
@@ -137,8 +151,24 @@ def _parse_restoring_values(state: str, serializer: BpmnWorkflowSerializer) -> d
     return parsed
 
 
+def _writer() -> StateWriter:
+    writer = getattr(_local, "writer", None)
+    if writer is None:
+        serializer = _serializer()
+        writer = _local.writer = StateWriter(serializer.registry, serializer.VERSION_KEY, serializer.VERSION)
+    return writer
+
+
 def dump_workflow(workflow: BpmnWorkflow) -> str:
     """The workflow's state as JSON, without its spec."""
+    try:
+        return _writer().dumps(workflow)
+    except NotPlain:
+        return standard_dump(workflow)
+
+
+def standard_dump(workflow: BpmnWorkflow) -> str:
+    """The state as SpiffWorkflow's converters and ``json`` write it (the reference of `dump_workflow`)."""
     return _serializer().serialize_json(workflow)
 
 

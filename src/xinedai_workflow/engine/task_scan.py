@@ -1,0 +1,94 @@
+"""The task-tree walk of ``get_tasks(state=...)``, same result and order, without its overhead.
+
+SpiffWorkflow runs ``workflow.get_tasks(state=READY)`` over the whole tree (completed tasks and
+subprocesses included) on every pass of ``do_engine_steps`` — 16% of a start of the shipped
+diagram. Its iterator pops from the head of a list, rebuilds the list for every parent and calls a
+filter object per task. `tasks_in_state` is the same walk — the same descent rule (not below
+predicted tasks, into subprocesses except finished ones when finished tasks are not asked for),
+the same depth bookkeeping and its limit of 1000, the same depth-first order — on a stack.
+
+No task is skipped and none is found that the iterator would not find, so every READY timer,
+boundary event and event-gateway branch runs exactly when it did (tests/engine/test_task_scan.py
+compares the two on every step of real cases). `EngineWorkflow` and `EngineSubWorkflow` use it
+for every ``get_tasks`` call that filters by state alone.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from SpiffWorkflow.bpmn.util.subworkflow import BpmnSubWorkflow
+from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
+from SpiffWorkflow.task import Task
+from SpiffWorkflow.util.task import TaskState
+
+MAX_DEPTH = 1000  # SpiffWorkflow's TaskIterator default
+_FINISHED = TaskState.FINISHED_MASK
+
+
+def tasks_in_state(workflow: Any, state: int) -> list[Task]:
+    """What ``BpmnTaskIterator(workflow.task_tree, state=state)`` yields, in the same order."""
+    if state & TaskState.PREDICTED_MASK:
+        min_state = TaskState.MAYBE
+    elif state & TaskState.DEFINITE_MASK:
+        min_state = TaskState.FUTURE
+    else:
+        min_state = TaskState.COMPLETED
+    skip_finished_subprocesses = state <= _FINISHED
+    subprocesses = workflow.top_workflow.subprocesses
+    found: list[Task] = []
+    stack: list[Task] = [workflow.task_tree]  # the iterator's list, reversed: its head is our top
+    depth = 0
+    while stack:
+        task = stack.pop()
+        subprocess = subprocesses.get(task.id)
+        task_state = task._state
+        if (
+            (task._children or subprocess is not None)
+            and (task_state >= min_state or subprocess is not None)
+            and depth < MAX_DEPTH
+        ):
+            tasks = task.workflow.tasks
+            stack.extend([tasks.get(child) for child in reversed(task._children)])
+            if subprocess is not None and not (task_state >= _FINISHED and skip_finished_subprocesses):
+                stack.append(subprocess.task_tree)
+            depth += 1
+        elif stack:
+            # the iterator's leaf bookkeeping: back up to the next task's parent
+            ancestor = stack[-1].parent
+            current = task.parent
+            while current is not None and current != ancestor:
+                current = current.parent
+                depth -= 1
+        if task_state & state:
+            found.append(task)
+    return found
+
+
+def _get_tasks(workflow: Any, first_task: Task | None, kwargs: dict[str, Any]) -> list[Task] | None:
+    if first_task is None and len(kwargs) == 1 and "state" in kwargs:
+        return tasks_in_state(workflow, kwargs["state"])
+    return None
+
+
+class EngineSubWorkflow(BpmnSubWorkflow):
+    """A subprocess whose state queries use `tasks_in_state`."""
+
+    def get_tasks(self, first_task: Task | None = None, **kwargs: Any) -> list[Task]:
+        found = _get_tasks(self, first_task, kwargs)
+        return found if found is not None else list(super().get_tasks(first_task, **kwargs))
+
+
+class EngineWorkflow(BpmnWorkflow):
+    """The top workflow: state queries use `tasks_in_state`; its subprocesses are `EngineSubWorkflow`."""
+
+    def get_tasks(self, first_task: Task | None = None, **kwargs: Any) -> list[Task]:
+        found = _get_tasks(self, first_task, kwargs)
+        return found if found is not None else list(super().get_tasks(first_task, **kwargs))
+
+    def create_subprocess(self, my_task: Task, spec_name: str) -> EngineSubWorkflow:
+        subprocess = EngineSubWorkflow(
+            self.subprocess_specs[spec_name], parent_task_id=my_task.id, top_workflow=self
+        )
+        self.subprocesses[my_task.id] = subprocess
+        return subprocess
