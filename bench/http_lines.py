@@ -1,15 +1,25 @@
-"""Lines 2-4 over real HTTP against a real `xinedai-workflow serve` (uvicorn) process."""
+"""Lines 2-4 over real HTTP against a real `xinedai-workflow serve` (uvicorn) process, and the
+request path's own cost: `GET /health` through the service next to a bare FastAPI app with the
+same uvicorn settings (bench/bare_app.py), measured side by side in one run.
+
+    .venv/bin/python -m bench.http_lines --backends sqlite,postgres     # health, POST /cases, tasks
+"""
 
 from __future__ import annotations
 
+import argparse
 import asyncio
+import os
+import signal
+import subprocess
+import sys
 import time
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 import httpx
 
-from .env import Backend, Serve, median, overdue_event
+from .env import ROOT, Backend, Bundle, Serve, backend, make_workdir, median, overdue_event, pg_problem
 
 
 async def _run_concurrently(
@@ -135,3 +145,115 @@ def http_lines(backend: Backend, workers: int, quick: bool) -> dict[str, float]:
         line3 = batch_endpoint(serve, 2000 if quick else 10_000, runs)
         line4 = claim_and_complete(serve, 200 if quick else 1000, runs, concurrency=16)
     return {"line2": line2, "line3": line3, "line4": line4}
+
+
+class BareServe(Serve):
+    """bench/bare_app.py in its own uvicorn process (same settings as `serve`, one worker)."""
+
+    def __init__(self, backend: Backend) -> None:
+        super().__init__(backend, 1)
+
+    def __enter__(self) -> BareServe:
+        log = open(self.backend.workdir / f"bare-{self.port}.log", "wb")
+        args = [sys.executable, "-m", "bench.bare_app", "--port", str(self.port)]
+        self.proc = subprocess.Popen(
+            args,
+            cwd=ROOT,
+            env=self.backend.env(),
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            try:
+                if httpx.get(self.base_url + "/ping", timeout=1).status_code == 200:
+                    return self
+            except httpx.HTTPError:
+                time.sleep(0.2)
+        os.killpg(self.proc.pid, signal.SIGTERM)
+        raise RuntimeError(f"the bare app did not start; see {log.name}")
+
+
+def _ms_per_get(url: str, path: str, count: int) -> float:
+    """Sequential GETs on one keep-alive connection: median ms per request over 5 slices."""
+    slices = []
+    with httpx.Client(base_url=url, timeout=30) as client:
+        for _ in range(20):  # warm the connection and the pools
+            client.get(path).raise_for_status()
+        for _ in range(5):
+            began = time.perf_counter()
+            for _ in range(count // 5):
+                client.get(path).raise_for_status()
+            slices.append((time.perf_counter() - began) * 1000 / (count // 5))
+    return median(slices)
+
+
+def request_path(serve: Serve, bare: BareServe, count: int, rounds: int) -> dict[str, float]:
+    """`GET /health` through the service and through the bare app (same handler), and the bare
+    app's trivial route, interleaved round by round; medians of the rounds in ms per request."""
+    samples: dict[str, list[float]] = {"service /health": [], "bare /health": [], "bare /ping": []}
+    for _ in range(rounds):
+        samples["service /health"].append(_ms_per_get(serve.base_url, "/health", count))
+        samples["bare /health"].append(_ms_per_get(bare.base_url, "/health", count))
+        samples["bare /ping"].append(_ms_per_get(bare.base_url, "/ping", count))
+    return {name: median(values) for name, values in samples.items()}
+
+
+def start_cases(serve: Serve, count: int, runs: int, concurrency: int) -> float:
+    """`POST /cases` of the one-task diagram t_collect, cases/s; median of `runs` runs."""
+    system = serve.backend.token("bench-core", "system")
+
+    async def post(client: httpx.AsyncClient, index: int) -> None:
+        body = {
+            "process_key": "t_collect",
+            "loan_id": f"S-{index}-{time.time_ns()}",
+            "request_id": f"start-{index}-{time.time_ns()}",
+            "variables": {"amount": "1200.00"},
+        }
+        response = await client.post("/api/v1/cases", headers=system, json=body)
+        if response.status_code != 201:
+            raise RuntimeError(f"POST /cases answered {response.status_code}: {response.text[:300]}")
+
+    asyncio.run(_run_concurrently(range(50), concurrency, post, serve.base_url))
+    rates = []
+    for _ in range(runs):
+        elapsed = asyncio.run(_run_concurrently(range(count), concurrency, post, serve.base_url))
+        rates.append(count / elapsed)
+    return median(rates)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--backends", default="sqlite,postgres")
+    parser.add_argument("--requests", type=int, default=500, help="GETs per slice series")
+    parser.add_argument("--rounds", type=int, default=5, help="interleaved rounds of the /health lines")
+    parser.add_argument("--cases", type=int, default=300, help="POST /cases per run")
+    parser.add_argument("--tasks", type=int, default=200, help="claim + complete per run")
+    parser.add_argument("--runs", type=int, default=3)
+    args = parser.parse_args()
+    for kind in args.backends.split(","):
+        if kind == "postgres" and (problem := pg_problem()):
+            print(f"{kind}: skipped: {problem}")
+            continue
+        workdir = make_workdir()
+        with backend(kind, Bundle.choose(workdir, "t_collect"), workdir) as db:
+            db.deploy_fixtures()
+            with Serve(db, 1) as serve, BareServe(db) as bare:
+                path = request_path(serve, bare, args.requests, args.rounds)
+                one = start_cases(serve, args.cases, args.runs, 1)
+                eight = start_cases(serve, args.cases, args.runs, 8)
+                tasks = claim_and_complete(serve, args.tasks, args.runs, 1)
+        for name, ms in path.items():
+            print(f"{kind:<9} GET {name:<20} {ms:8.3f} ms/request")
+        ratio = path["service /health"] / path["bare /health"]
+        print(f"{kind:<9} service /health ÷ bare /health: {ratio:.2f}")
+        print(f"{kind:<9} POST /cases, 1 client         {one:8.1f} cases/s")
+        print(f"{kind:<9} POST /cases, 8 clients        {eight:8.1f} cases/s")
+        print(f"{kind:<9} claim + complete, 1 client    {tasks:8.1f} tasks/s")
+
+
+if __name__ == "__main__":
+    main()

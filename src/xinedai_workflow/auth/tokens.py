@@ -13,6 +13,7 @@ import logging
 import threading
 import time
 import uuid
+from collections import OrderedDict
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -129,7 +130,7 @@ class TokenVerifier:
         self._last_reload = 0.0
         self._lock = threading.Lock()
         self._keys: dict[str | None, Any] = {}
-        self._verified: dict[str, tuple[Principal, float]] = {}
+        self._verified: OrderedDict[str, tuple[Principal, float]] = OrderedDict()
         if self.algorithm == "HS256":
             if settings.jwt_secret == DEVELOPMENT_SECRET:
                 log.warning("XINEDAI_JWT_SECRET is the development default; set a secret in production")
@@ -145,7 +146,7 @@ class TokenVerifier:
         assert self._key_file is not None
         self._key_file_mtime = self._key_file.stat().st_mtime
         self._keys = load_public_keys(self._key_file)
-        self._verified = {}  # a retired key must stop vouching for tokens verified with it
+        self._verified = OrderedDict()  # a retired key must stop vouching for tokens verified with it
 
     def _reload_if_rotated(self) -> None:
         """The IdP rotated its keys: pick up a changed JWKS file (at most every few seconds)."""
@@ -184,13 +185,16 @@ class TokenVerifier:
         now = time.time()
         with self._lock:
             cached = self._verified.get(token)
-        if cached is not None and cached[1] > now:
-            return cached[0]
+            if cached is not None:
+                if cached[1] > now:
+                    self._verified.move_to_end(token)  # least recently used goes first
+                    return cached[0]
+                del self._verified[token]  # expired: verified afresh (and refused)
         principal, expires = self._verify(token)
         with self._lock:
-            if len(self._verified) >= VERIFIED_CACHE_SIZE:
-                self._verified.clear()
             self._verified[token] = (principal, expires)
+            while len(self._verified) > VERIFIED_CACHE_SIZE:
+                self._verified.popitem(last=False)
         return principal
 
     def _check_lifetime(self, claims: dict[str, Any]) -> None:

@@ -24,7 +24,7 @@ from ..runtime import CaseRuntime
 from ..tasks.forms import schema_errors
 from . import repository
 from .schemas import StartCase
-from .views import case_summary, case_view
+from .views import CaseRows, case_summary, case_view
 
 AccessHook = Callable[[Session, Principal, Case, bool], None]
 
@@ -82,11 +82,22 @@ class CaseService:
             raise NotFound(f"case {case_id} not found")
         return case
 
-    def view(self, session: Session, principal: Principal, case: Case) -> dict[str, Any]:
-        """The case as the caller may see it; a read of personal data is recorded."""
-        unmasked = works_case(session, principal, case)
+    def view(
+        self,
+        session: Session,
+        principal: Principal,
+        case: Case,
+        rows: CaseRows | None = None,
+        works: bool | None = None,
+    ) -> dict[str, Any]:
+        """The case as the caller may see it; a read of personal data is recorded. `rows`: the
+        case's open tasks and waits when the caller holds them (else they are read); `works`:
+        True when the caller is known to work the case (else it is looked up)."""
+        unmasked = works if works is not None else works_case(session, principal, case)
         lanes = visible_lanes(principal)
-        view = case_view(session, case, mask=not unmasked, visible_lanes=lanes, now=self.clock.now())
+        view = case_view(
+            session, case, mask=not unmasked, visible_lanes=lanes, now=self.clock.now(), rows=rows
+        )
         self.on_personal_data_read(session, principal, case, unmasked)
         return view
 

@@ -2,20 +2,22 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, NamedTuple
 
+from sqlalchemy import Row
 from sqlalchemy.orm import Session
 
-from ..db.models import Case, HumanTask
+from ..db.models import Case, HumanTask, MessageSubscription, Timer
 from ..domain.claim import case_amounts
 from ..domain.masking import mask_personal_data
 from ..domain.values import zone_of
 from . import repository
 
 
-def task_view(row: HumanTask) -> dict[str, Any]:
+def task_view(row: HumanTask | Row[Any]) -> dict[str, Any]:
+    """A task as the API shows it, from its ORM object or a row of its columns."""
     return {
         "task_id": str(row.id),
         "case_id": str(row.case_id),
@@ -52,13 +54,31 @@ def amounts_owed(variables: Mapping[str, Any], now: datetime) -> dict[str, Any] 
     return case_amounts(variables, now)
 
 
-def waiting_of(session: Session, case: Case) -> list[dict[str, Any]]:
+class CaseRows(NamedTuple):
+    """A case's open tasks, timers and message subscriptions as a step just saved them."""
+
+    tasks: list[HumanTask]
+    timers: list[Timer]
+    subscriptions: list[MessageSubscription]
+
+
+def waiting_of(session: Session, case: Case, rows: CaseRows | None = None) -> list[dict[str, Any]]:
+    """Timers (soonest first), then the messages the case waits for (in the order the waits
+    began), from `rows` when given, else from the database."""
+    if rows is not None:
+        timers: Sequence[Timer] = sorted(rows.timers, key=lambda t: t.due_at)
+        # a new row has no id yet: it began waiting after every stored one (in the order added)
+        subs: Sequence[MessageSubscription] = sorted(
+            rows.subscriptions, key=lambda s: (s.id is None, s.id or 0)
+        )
+    else:
+        timers = repository.timers_of(session, case.id)
+        subs = repository.subscriptions_of(session, case.id)
     waiting: list[dict[str, Any]] = [
-        {"kind": "timer", "name": t.name, "due_at": t.due_at, "element_id": t.element_id}
-        for t in repository.timers_of(session, case.id)
+        {"kind": "timer", "name": t.name, "due_at": t.due_at, "element_id": t.element_id} for t in timers
     ]
     seen: set[str] = set()
-    for sub in repository.subscriptions_of(session, case.id):
+    for sub in subs:
         if sub.name not in seen:
             seen.add(sub.name)
             waiting.append(
@@ -111,9 +131,15 @@ def next_step_of(
     }
 
 
-def open_tasks_of(session: Session, case: Case, lanes: frozenset[str] | None = None) -> list[HumanTask]:
-    """Open tasks of the case, highest priority and oldest due first; only `lanes` (None: all)."""
-    rows = repository.tasks_of(session, case.id)
+def open_tasks_of(
+    session: Session,
+    case: Case,
+    lanes: frozenset[str] | None = None,
+    known: Sequence[HumanTask] | None = None,
+) -> list[HumanTask]:
+    """Open tasks of the case, highest priority and oldest due first; only `lanes` (None: all).
+    `known`: the case's task rows when the caller holds them (else they are read)."""
+    rows = known if known is not None else repository.tasks_of(session, case.id)
     tasks = [t for t in rows if t.status == "open" and (lanes is None or t.lane in lanes)]
     return sorted(tasks, key=lambda t: (-t.priority, t.due_sort, t.created_at, t.id))
 
@@ -125,13 +151,15 @@ def case_view(
     mask: bool,
     visible_lanes: frozenset[str] | None = None,
     now: datetime | None = None,
+    rows: CaseRows | None = None,
 ) -> dict[str, Any]:
     """The full case view. `visible_lanes` (None = all) limits which open tasks are listed;
-    `now` (the injected clock) dates the amounts owed (an ended case: its end)."""
-    tasks = open_tasks_of(session, case, visible_lanes)
+    `now` (the injected clock) dates the amounts owed (an ended case: its end); `rows`: the
+    case's derived rows when the caller holds them (a step that just saved them)."""
+    tasks = open_tasks_of(session, case, visible_lanes, rows.tasks if rows is not None else None)
     variables = mask_personal_data(case.variables) if mask else case.variables
     view = case_summary(case)
-    waiting = waiting_of(session, case)
+    waiting = waiting_of(session, case, rows)
     view.update(
         {
             "variables": variables,

@@ -8,6 +8,7 @@ idempotency key). The unit of work spends most of a batch's database time on boo
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterable
 from typing import Any
 
 from sqlalchemy import Table, insert, inspect
@@ -36,12 +37,13 @@ def _column_values(mapper: Mapper[Any], table: Table, obj: object) -> dict[str, 
     return row
 
 
-def insert_new_in_bulk(session: Session) -> int:
+def insert_new_in_bulk(session: Session, objects: Iterable[object] | None = None) -> int:
     """INSERT the session's pending NEW objects table by table (in foreign-key order) with one
     multi-row statement per table, then detach them. Their attributes stay readable; a later query
     loads the rows afresh. Only for plain rows: no relationships, no server-side defaults to read
-    back, autoincrement keys left to the database. Returns how many rows were written."""
-    pending = list(session.new)
+    back, autoincrement keys left to the database. `objects`: only these (pending) ones. Returns how
+    many rows were written."""
+    pending = list(session.new) if objects is None else list(objects)
     if not pending:
         return 0
     rows: dict[Table, list[dict[str, Any]]] = defaultdict(list)

@@ -24,43 +24,62 @@ class NewEntry:
     data: Any = None
 
 
-def append(session: Session, case: Case, entries: list[NewEntry], at: datetime) -> list[HistoryEntry]:
-    """Append entries to the case's chain. The case row carries the head, so the optimistic
-    lock on the case also serialises appends."""
+@dataclass(frozen=True)
+class ChainHead:
+    """Where a case's chain stands: the last entry's seq and hash, and the case's version."""
+
+    case_id: Any
+    seq: int
+    head: str
+    definition_version: int
+
+
+def chain(head: ChainHead, entries: list[NewEntry], at: datetime) -> tuple[list[dict[str, Any]], ChainHead]:
+    """The column values of `entries` appended after `head`, and the new head."""
     rows = []
-    prev = case.history_head or GENESIS
-    seq = case.history_seq
+    prev = head.head or GENESIS
+    seq = head.seq
     for entry in entries:
         seq += 1
         data = to_json_value(entry.data if entry.data is not None else {})
         digest = entry_hash(
-            case_id=str(case.id),
+            case_id=str(head.case_id),
             seq=seq,
             at=at,
             actor=entry.actor,
             action=entry.action,
             element_id=entry.element_id,
             data=data,
-            definition_version=case.definition_version,
+            definition_version=head.definition_version,
             prev_hash=prev,
         )
-        row = HistoryEntry(
-            case_id=case.id,
-            seq=seq,
-            at=at,
-            actor=entry.actor,
-            action=entry.action,
-            element_id=entry.element_id,
-            data=data,
-            definition_version=case.definition_version,
-            prev_hash=prev,
-            hash=digest,
+        rows.append(
+            {
+                "case_id": head.case_id,
+                "seq": seq,
+                "at": at,
+                "actor": entry.actor,
+                "action": entry.action,
+                "element_id": entry.element_id,
+                "data": data,
+                "definition_version": head.definition_version,
+                "prev_hash": prev,
+                "hash": digest,
+            }
         )
-        session.add(row)
-        rows.append(row)
         prev = digest
-    case.history_seq = seq
-    case.history_head = prev
+    return rows, ChainHead(head.case_id, seq, prev, head.definition_version)
+
+
+def append(session: Session, case: Case, entries: list[NewEntry], at: datetime) -> list[HistoryEntry]:
+    """Append entries to the case's chain. The case row carries the head, so the optimistic
+    lock on the case also serialises appends."""
+    head = ChainHead(case.id, case.history_seq, case.history_head, case.definition_version)
+    values, new_head = chain(head, entries, at)
+    rows = [HistoryEntry(**row) for row in values]
+    session.add_all(rows)
+    case.history_seq = new_head.seq
+    case.history_head = new_head.head
     return rows
 
 

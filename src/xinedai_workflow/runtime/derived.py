@@ -8,16 +8,19 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any, TypeVar
 
 import isodate
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy import Select, String, cast, literal_column, null, select, union_all
+from sqlalchemy.orm import Session, make_transient_to_detached
 
 from ..db.models import BufferedMessage, Case, HumanTask, MessageSubscription, Timer
 from ..db.models.cases import NO_DUE_DATE
 from ..domain.borrower import borrower_key
 from ..engine import Snapshot
 from ..history.service import NewEntry
+
+T = TypeVar("T")
 
 
 @dataclass
@@ -31,31 +34,86 @@ class DerivedRows:
     has_buffered: bool | None = None
 
 
+# One UNION ALL over the three tables (and the buffered messages): each branch fills its own
+# columns and leaves the others NULL, so one statement reads all of a step's derived rows.
+_KINDS = (("task", HumanTask), ("timer", Timer), ("subscription", MessageSubscription))
+_COLUMNS = [(kind, column) for kind, model in _KINDS for column in model.__table__.columns]
+
+
+def _branch(kind: str, model: type[Any], ids: list[uuid.UUID]) -> Select[Any]:
+    table = model.__table__
+    columns = [
+        column if owner == kind else cast(null(), column.type).label(f"{owner}__{column.key}")
+        for owner, column in _COLUMNS
+    ]
+    return select(literal_column(f"'{kind}'", String).label("kind"), *columns).where(table.c.case_id.in_(ids))
+
+
+def _buffered_branch(ids: list[uuid.UUID]) -> Select[Any]:
+    table = BufferedMessage.__table__
+    columns = [
+        table.c.case_id if (owner, column.key) == ("task", "case_id") else cast(null(), column.type)
+        for owner, column in _COLUMNS
+    ]
+    return (
+        select(literal_column("'buffered'", String).label("kind"), *columns)
+        .where(table.c.case_id.in_(ids))
+        .distinct()
+    )
+
+
+def _attach(session: Session, model: type[T], values: dict[str, Any]) -> T:
+    """The session's object for this row if it holds one (its in-session changes win, as with an
+    ORM query), else a persistent object built from the values (no ORM loading machinery)."""
+    existing = session.identity_map.get(session.identity_key(model, values["id"]))
+    if existing is not None:
+        return existing
+    obj = model(**values)
+    make_transient_to_detached(obj)
+    session.add(obj)
+    return obj
+
+
 def load_derived(
     session: Session, case_ids: Sequence[uuid.UUID], with_buffered: bool = False
 ) -> dict[uuid.UUID, DerivedRows]:
-    """The derived rows of many cases in one query per table (instead of one per case and table)."""
+    """The derived rows of many cases in one query (instead of one per case and table)."""
     derived = {case_id: DerivedRows() for case_id in case_ids}
     if not derived:
         return derived
     ids = list(derived)
     # by case only: with `status = 'open'` in the query SQLite may pick the inbox index (status
     # first) and read every open task of the service; a case's ended tasks are few
-    for task in session.scalars(select(HumanTask).where(HumanTask.case_id.in_(ids))):
-        if task.status == "open":
-            derived[task.case_id].tasks[task.id] = task
-    for timer in session.scalars(select(Timer).where(Timer.case_id.in_(ids))):
-        derived[timer.case_id].timers[timer.task_id] = timer
-    for sub in session.scalars(select(MessageSubscription).where(MessageSubscription.case_id.in_(ids))):
-        derived[sub.case_id].subscriptions[(sub.task_id, sub.name)] = sub
+    branches = [_branch(kind, model, ids) for kind, model in _KINDS]
     if with_buffered:
-        buffered = set(
-            session.scalars(
-                select(BufferedMessage.case_id).where(BufferedMessage.case_id.in_(ids)).distinct()
-            )
-        )
-        for case_id, rows in derived.items():
-            rows.has_buffered = case_id in buffered
+        branches.append(_buffered_branch(ids))
+        for rows in derived.values():
+            rows.has_buffered = False
+    slices: dict[str, tuple[int, int]] = {}
+    offset = 1
+    for kind, model in _KINDS:
+        width = len(model.__table__.columns)
+        slices[kind] = (offset, offset + width)
+        offset += width
+    keys = {kind: [c.key for c in model.__table__.columns] for kind, model in _KINDS}
+    for row in session.execute(union_all(*branches)):
+        kind = row[0]
+        if kind == "buffered":
+            derived[row[slices["task"][0] + keys["task"].index("case_id")]].has_buffered = True
+            continue
+        start, end = slices[kind]
+        values = dict(zip(keys[kind], row[start:end], strict=True))
+        rows = derived[values["case_id"]]
+        if kind == "task":
+            task = _attach(session, HumanTask, values)
+            if task.status == "open":
+                rows.tasks[task.id] = task
+        elif kind == "timer":
+            timer = _attach(session, Timer, values)
+            rows.timers[timer.task_id] = timer
+        else:
+            sub = _attach(session, MessageSubscription, values)
+            rows.subscriptions[(sub.task_id, sub.name)] = sub
     return derived
 
 

@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from ..db.bulk import insert_new_in_bulk
-from ..db.models import Case, HumanTask
+from ..db.models import Case, HistoryEntry, HumanTask, MessageSubscription, OutboxMessage, Timer
 from ..db.unit_of_work import after_commit
 from ..definitions.registry import DefinitionRegistry
 from ..domain.case_rules import ENDED, CaseBefore, Decision, decide
@@ -43,6 +43,15 @@ from .derived import DerivedRows, load_derived, refresh_kept_rows, sync_tasks, s
 from .outbox import queue_service_calls
 
 log = logging.getLogger("xinedai_workflow.runtime")
+
+
+# the rows a step adds (and nothing reads back by a database-assigned id)
+STEP_ROW_TYPES = (HistoryEntry, HumanTask, Timer, MessageSubscription, OutboxMessage)
+
+
+def _step_rows(session: Session, case: Case) -> list[object]:
+    """The new rows of `case`'s step pending in the session."""
+    return [obj for obj in session.new if isinstance(obj, STEP_ROW_TYPES) and obj.case_id == case.id]
 
 
 def case_before(case: Case) -> CaseBefore:
@@ -132,22 +141,23 @@ class CaseRuntime:
         data: Mapping[str, Any],
         actor: str,
         now: datetime,
-    ) -> None:
+    ) -> DerivedRows | None:
+        """Complete the task and save the step; return the case's derived rows as saved (None when
+        buffered messages were delivered after it, so only the database knows them)."""
         instance = self.load(session, case)
         try:
             instance.complete_task(task.id, data, now)
         except TaskNotReady as err:
             raise Conflict("the task is no longer open", code="task_not_open") from err
         if instance.rolled_back:  # the step was stopped and undone: the task stays open, case → error
-            self._step(session, case, instance, now, [])
-            return
+            return self._step(session, case, instance, now, [])
         task.status = "completed"
         task.ended_at = now
         task.completed_by = actor
         entry = NewEntry(
             "task_completed", actor, task.element_id, {"task_id": str(task.id), "data": dict(data)}
         )
-        self._step(session, case, instance, now, [entry])
+        return self._step(session, case, instance, now, [entry])
 
     def deliver(
         self,
@@ -355,15 +365,19 @@ class CaseRuntime:
         forced_status: str | None = None,
         derived: DerivedRows | None = None,
         flush: bool = True,
-    ) -> None:
-        """Save one step, then deliver the buffered messages it now waits for (or drop them)."""
+    ) -> DerivedRows | None:
+        """Save one step, then deliver the buffered messages it now waits for (or drop them).
+        Returns the derived rows as saved, None when a buffered delivery changed them again."""
         snapshot, derived = self._save(session, case, instance, now, entries, forced_status, derived)
+        if derived.has_buffered is False and not flush:
+            return derived
+        if case not in session.new:
+            # the step's new rows as multi-row INSERTs (a new case is inserted by its caller's flush)
+            insert_new_in_bulk(session, _step_rows(session, case))
+        session.flush()  # raises StaleDataError when another step won the race
         if derived.has_buffered is False:  # nothing buffered to deliver or drop
-            if flush:
-                session.flush()  # raises StaleDataError when another step won the race
-            return
-        session.flush()
-        self._settle_buffered(session, case, snapshot, now)
+            return derived
+        return derived if not self._settle_buffered(session, case, snapshot, now) else None
 
     def _save(
         self,
@@ -424,18 +438,20 @@ class CaseRuntime:
 
     def _settle_buffered(
         self, session: Session, case: Case, snapshot: Snapshot | None, now: datetime
-    ) -> None:
+    ) -> bool:
         """After a step: deliver, one after the other in this transaction, the buffered messages
-        the case now waits for; an ended case drops what is left."""
+        the case now waits for; an ended case drops what is left. True when any was delivered."""
+        delivered = False
         while snapshot is not None and case.status == "active":
             pending = buffer.take_next(session, case.id, {m.name for m in snapshot.messages})
             if pending is None:
-                return
+                return delivered
             if pending.expires_at is not None and pending.expires_at < now:
                 data = {"name": pending.name, "message_id": pending.message_id}
                 append(session, case, [NewEntry("buffered_message_expired", "system", None, data)], now)
                 session.flush()
-                return
+                return delivered
+            delivered = True
             snapshot = self._deliver(
                 session,
                 case,
@@ -451,3 +467,4 @@ class CaseRuntime:
             if entries:
                 append(session, case, entries, now)
                 session.flush()
+        return delivered

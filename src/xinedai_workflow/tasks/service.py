@@ -8,12 +8,11 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy.orm import Session
-from sqlalchemy.orm.attributes import set_committed_value
 
 from ..auth.principal import Principal
 from ..auth.visibility import works_task
 from ..cases.service import CaseService
-from ..cases.views import amounts_owed, next_step_of, open_tasks_of, task_view, waiting_of
+from ..cases.views import CaseRows, amounts_owed, next_step_of, open_tasks_of, task_view, waiting_of
 from ..clock import Clock
 from ..db.models import Case, HumanTask
 from ..db.unit_of_work import Refusal, UnitOfWork
@@ -22,7 +21,7 @@ from ..domain.masking import mask_personal_data
 from ..domain.template_limits import render_limited
 from ..errors import Conflict, Invalid, NotFound
 from ..history.access_log import AccessLog
-from ..history.service import NewEntry, append
+from ..history.service import ChainHead, NewEntry, append, chain
 from ..runtime import CaseRuntime
 from . import repository
 from .forms import render_instructions, schema_errors
@@ -182,31 +181,44 @@ class TaskService:
 
     # -- claiming -----------------------------------------------------------------------------
     def claim(self, principal: Principal, task_id: uuid.UUID) -> dict[str, Any]:
-        """Exactly one of concurrent claims wins (see `repository.claim_if_free`)."""
+        """Exactly one of concurrent claims wins (see `repository.claim_visible`). A won claim is
+        three statements: the conditional UPDATE, the case row, the history entry."""
 
         def work(session: Session) -> dict[str, Any]:
-            task = self._task(session, principal, task_id)
-            if task.status != "open":
-                raise Conflict(f"the task is already {task.status}", code="task_not_open")
             now = self.clock.now()
-            if not repository.claim_if_free(session, task_id, principal.sub, now):
-                session.refresh(task)
-                if task.assignee == principal.sub and task.status == "open":
-                    return task_view(task)  # a repeated claim of one's own task
-                if task.status != "open":
-                    raise Conflict(f"the task is already {task.status}", code="task_not_open")
-                raise Conflict(
-                    "the task is already claimed",
-                    code="already_claimed",
-                    details={"assignee": task.assignee} if principal.supervises else None,
-                )
-            # the row now holds exactly these values: no need to read it back
-            set_committed_value(task, "assignee", principal.sub)
-            set_committed_value(task, "claimed_at", now)
-            self._history(session, task, principal, "task_claimed", {"assignee": principal.sub}, now)
-            return task_view(task)
+            row = repository.claim_visible(session, principal, task_id, now)
+            if row is None:
+                return self._claim_refused(session, principal, task_id)
+            head = ChainHead(
+                row.case_id, row.case_history_seq, row.case_history_head, row.case_definition_version
+            )
+            data = {"task_id": str(row.id), "assignee": principal.sub}
+            entries, head = chain(
+                head, [NewEntry("task_claimed", principal.actor, row.element_id, data)], now
+            )
+            repository.record_case_step(
+                session,
+                row.case_id,
+                row.case_lock_version,
+                {"history_seq": head.seq, "history_head": head.head, "updated_at": now},
+            )
+            repository.insert_history(session, entries)
+            return task_view(row)
 
         return self.uow.write(work)
+
+    def _claim_refused(self, session: Session, principal: Principal, task_id: uuid.UUID) -> dict[str, Any]:
+        """Why nothing was claimed: 404, 409, or the caller's own claim repeated (answered as is)."""
+        task = self._task(session, principal, task_id)
+        if task.status != "open":
+            raise Conflict(f"the task is already {task.status}", code="task_not_open")
+        if task.assignee == principal.sub:
+            return task_view(task)  # a repeated claim of one's own task
+        raise Conflict(
+            "the task is already claimed",
+            code="already_claimed",
+            details={"assignee": task.assignee} if principal.supervises else None,
+        )
 
     def claim_next(self, principal: Principal, group: str | None, stage: str | None) -> dict[str, Any]:
         """Claim the highest-priority free task the caller may work (`tasks/next.py`); 409 if none."""
@@ -278,10 +290,11 @@ class TaskService:
         unit of work (invalid data rolls it back: nothing changes)."""
 
         def work(session: Session) -> dict[str, Any] | Refusal:
-            task = self._task(session, principal, task_id)
+            found = repository.visible_task_and_case(session, principal, task_id)
+            if found is None:
+                raise NotFound(f"task {task_id} not found")
+            task, case = found
             self._check_can_complete(task, principal)
-            case = session.get(Case, task.case_id)
-            assert case is not None
             form = self.registry.get(session, case.process_version_id).form(task.form_file)
             if form is not None:
                 problems = schema_errors(form, data)
@@ -299,8 +312,15 @@ class TaskService:
                 refused = self.contact_guard(session, principal, case, task, data, now)
                 if refused is not None:
                     return refused  # the refusal is kept in the history; the task stays open
-            self.runtime.complete_task(session, case, task, data, principal.actor, now)
-            return self.cases.view(session, principal, case)
+            saved = self.runtime.complete_task(session, case, task, data, principal.actor, now)
+            if saved is None:  # buffered messages moved the case on: read it back
+                return self.cases.view(session, principal, case)
+            # the answer from the rows the step holds; the caller works the task's lane (or is an
+            # admin), so they work the case and see its personal data
+            rows = CaseRows(
+                list(saved.tasks.values()), list(saved.timers.values()), list(saved.subscriptions.values())
+            )
+            return self.cases.view(session, principal, case, rows, works=works_task(principal, task) or None)
 
         return self.uow.write(work)
 
