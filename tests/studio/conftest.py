@@ -9,6 +9,7 @@ from fastapi.testclient import TestClient
 
 from tests.conftest import PROCESSES, TokenFactory
 from xinedai_workflow.definitions.service import read_bundle_dir
+from xinedai_workflow.settings import Settings
 
 KEY = "xinedai_overdue"
 
@@ -45,3 +46,9 @@ def edit(
     assert response.status_code == 200, response.text
     body: dict[str, Any] = response.json()
     return body
+
+
+@pytest.fixture
+def settings(settings: Settings) -> Settings:
+    """Overdue events start the shipped process here."""
+    return settings.model_copy(update={"default_process_key": KEY})
