@@ -47,7 +47,8 @@ def sample_case(
     task, else the start variables of the draft's first test case, else nothing."""
     for key in sorted(samples):
         if element_id in samples[key]:
-            return dict(samples[key][element_id]), "process_test"
+            # as a case row stores them (JSON), which is what the task page renders against
+            return json.loads(json.dumps(samples[key][element_id], default=str)), "process_test"
     variables = _first_test_variables(files)
     if variables is not None:
         return dict(variables), "test_start_variables"

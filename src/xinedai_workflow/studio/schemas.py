@@ -7,6 +7,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from ..api.types import JsonObject
+
 DraftStatus = Literal["editing", "in_review", "approved", "deployed", "discarded"]
 
 
@@ -38,6 +40,7 @@ class SimulateRequest(BaseModel):
     days: int = Field(ge=1, le=366)
     seed: int = Field(ge=0, le=2**31)
     replications: int = Field(default=1, ge=1, le=50)
+    model: JsonObject | None = Field(default=None, description="A behaviour model; default: the shipped one.")
 
 
 class DraftFileItem(BaseModel):
