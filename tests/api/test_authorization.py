@@ -102,6 +102,24 @@ ROLE_TABLE: dict[tuple[str, str], set[str]] = {
     ("POST", "/api/v1/bureau/reports/{report_id}/corrections"): {"compliance"},
     ("POST", "/api/v1/bureau/reports/{report_id}/default-ended"): {"system", "compliance"},
     ("GET", "/api/v1/bureau/exports/{day}"): {"compliance"},
+    # the compliance studio (issue 17): compliance writes (the service allows the owner only to
+    # edit, and a second user to approve), auditors read
+    ("POST", "/api/v1/drafts"): {"compliance"},
+    ("GET", "/api/v1/drafts"): {"compliance", "auditor"},
+    ("GET", "/api/v1/drafts/{draft_id}"): {"compliance", "auditor"},
+    ("GET", "/api/v1/drafts/{draft_id}/files/{name}"): {"compliance", "auditor"},
+    ("PUT", "/api/v1/drafts/{draft_id}/files/{name}"): {"compliance"},
+    ("DELETE", "/api/v1/drafts/{draft_id}/files/{name}"): {"compliance"},
+    ("POST", "/api/v1/drafts/{draft_id}/discard"): {"compliance"},
+    ("POST", "/api/v1/drafts/{draft_id}/proof"): {"compliance"},
+    ("POST", "/api/v1/drafts/{draft_id}/lint"): {"compliance"},
+    ("GET", "/api/v1/drafts/{draft_id}/preview/instructions"): {"compliance", "auditor"},
+    ("POST", "/api/v1/drafts/{draft_id}/simulate"): {"compliance"},
+    ("POST", "/api/v1/drafts/{draft_id}/submit"): {"compliance"},
+    ("POST", "/api/v1/drafts/{draft_id}/approve"): {"compliance"},
+    ("POST", "/api/v1/drafts/{draft_id}/reject"): {"compliance"},
+    ("POST", "/api/v1/drafts/{draft_id}/deploy"): {"compliance"},
+    ("GET", "/api/v1/definitions/{key}/audit"): {"compliance", "auditor"},
 }
 PATH_VALUES = {"key": "t_collect", "version": "1", "name": "t_collect.bpmn"}
 
