@@ -21,7 +21,7 @@ const files = {
   "bpmn-js/dist/assets/bpmn-font/font/bpmn.woff2": "bpmn/bpmn-font/font/bpmn.woff2",
   "bpmn-js/dist/assets/bpmn-font/font/bpmn.woff": "bpmn/bpmn-font/font/bpmn.woff",
   "bpmn-js/LICENSE": "bpmn-js.LICENSE.txt",
-  "@bpmn-io/properties-panel/assets/properties-panel.css": "bpmn/properties-panel.css",
+  "@bpmn-io/properties-panel/dist/assets/properties-panel.css": "bpmn/properties-panel.css",
   "@bpmn-io/properties-panel/LICENSE": "properties-panel.LICENSE.txt",
   "bpmn-js-properties-panel/LICENSE": "bpmn-js-properties-panel.LICENSE.txt",
   "dmn-js/dist/dmn-modeler.production.min.js": "dmn-modeler.production.min.js",

@@ -11,7 +11,6 @@ function createModeler(options) {
   return new BpmnModeler({
     container: options.container,
     propertiesPanel: { parent: options.panel },
-    keyboard: { bindTo: document },
     additionalModules: [
       BpmnPropertiesPanelModule,
       BpmnPropertiesProviderModule,

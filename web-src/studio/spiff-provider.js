@@ -266,7 +266,6 @@ function messageCorrelations(bo, definitions) {
 }
 
 export default function SpiffPropertiesProvider(propertiesPanel, studio, bpmnjs) {
-  propertiesPanel.registerProvider(400, this);
   this.getGroups = function (element) {
     return function (groups) {
       const bo = element.businessObject;
@@ -333,5 +332,6 @@ export default function SpiffPropertiesProvider(propertiesPanel, studio, bpmnjs)
       return groups;
     };
   };
+  propertiesPanel.registerProvider(400, this);
 }
 SpiffPropertiesProvider.$inject = ["propertiesPanel", "studio", "bpmnjs"];

@@ -37,7 +37,7 @@ class StudioBridge:
         if scope["type"] != "http" or not path.startswith(PREFIX + "/"):
             await self.app(scope, receive, send)
             return
-        target = path[len(PREFIX) :]
+        target = path[len("/studio") :]  # /studio/api/v1/x → /api/v1/x
         if not target.startswith(REACHABLE):
             await error_response(404, "not_found", "not reachable from the studio")(scope, receive, send)
             return
