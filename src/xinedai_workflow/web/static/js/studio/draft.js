@@ -47,11 +47,19 @@
     var found = ENTRY_BY_WORD.find(function (pair) { return pair[0].test(problem.message || ""); });
     return found ? found[1] : "name";
   }
-  function focusProblem(problem) {
-    var element = registry.get(problem.element_id);
-    if (!element) { return; }
-    canvas.scrollToElement ? canvas.scrollToElement(element) : null;
+  // select an element, also inside a collapsed subprocess (drawn on its own plane)
+  function select(id) {
+    var element = registry.get(id);
+    if (!element) { return null; }
+    var plane = canvas.findRoot(element);
+    if (plane && plane !== canvas.getRootElement()) { canvas.setRootElement(plane); }
+    canvas.scrollToElement(element);
     modeler.get("selection").select(element);
+    return element;
+  }
+  window.studioSelect = select;
+  function focusProblem(problem) {
+    if (!select(problem.element_id)) { return; }
     var entry = entryOf(problem);
     var errors = {};
     errors[entry] = problem.message;
@@ -88,7 +96,8 @@
       drawProblems();
     }).catch(function () { /* lint is advisory; the proof is the gate */ });
   }, 700);
-  eventBus.on("commandStack.changed", function () {
+  eventBus.on("commandStack.changed", function (e) {
+    if (e.trigger === "clear" || !modeler.get("commandStack").canUndo()) { return; }  // an import, not an edit
     state.dirty = true;
     document.getElementById("dirty").hidden = false;
     lint();
@@ -152,6 +161,7 @@
     state.bpmnName = files.find(function (n) { return n.slice(-5) === ".bpmn"; });
     renderFiles();
     document.getElementById("draft-status").textContent = "deployed (read-only)";
+    ["proof-card", "diff-card", "simulate-card", "rollout-card"].forEach(function (id) { document.getElementById(id).hidden = true; });
     return fetch("/studio/api/v1/definitions/" + encodeURIComponent(root.dataset.key) + "/versions/" + root.dataset.version +
       "/files/" + encodeURIComponent(state.bpmnName), { credentials: "same-origin" })
       .then(function (r) { if (!r.ok) { throw new Error("HTTP " + r.status); } return r.text(); })
