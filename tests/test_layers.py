@@ -32,6 +32,7 @@ LAYERS: list[tuple[str, frozenset[str]]] = [
                 "complaints",
                 "bureau",
                 "incidents",
+                "studio",
                 "web",
             }
         ),

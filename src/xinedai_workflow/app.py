@@ -37,6 +37,7 @@ from .migration.router import router as migration_router
 from .reports.router import router as reports_router
 from .settings import Settings, get_settings
 from .simulation.router import router as simulations_router
+from .studio.router import router as studio_router
 from .tasks.router import next_router as tasks_next_router
 from .tasks.router import router as tasks_router
 from .web import install_workbench
@@ -146,6 +147,7 @@ def create_app(
     app.include_router(complaints_router)
     app.include_router(bureau_router)
     app.include_router(incidents_router)
+    app.include_router(studio_router)
     install_workbench(app)
     return app
 

@@ -30,6 +30,7 @@ from .db.unit_of_work import Refusal, UnitOfWork
 from .definitions.registry import DefinitionRegistry
 from .definitions.service import DefinitionService
 from .domain.strategy import parse_split
+from .domain.template_limits import render_limited
 from .domain.templates import make_environment
 from .engine import IsolationLimits, RuntimeContext, SandboxLimits, SpecChecker, shared_supervisor
 from .engine.template_checks import template_check
@@ -44,7 +45,9 @@ from .runtime import CaseRuntime
 from .runtime.script_helpers import CONTEXT_KEYS, HELPER_NAMES, SCRIPT_HELPERS, version_helpers
 from .settings import Settings
 from .simulation.jobs import SimulationJobs
+from .simulation.schemas import SimulationRequest
 from .simulation.service import SimulationService
+from .studio.service import SimulationSubmitter, StudioService
 from .tasks.service import ContactGuard, TaskService
 from .web.parts import WebParts
 from .worker.runner import Worker, WorkerParts
@@ -78,6 +81,7 @@ class Services:
     agencies: AgencyService
     complaints: ComplaintService
     bureau: BureauService
+    studio: StudioService
     # jobs a worker runs every `housekeeping_interval_seconds` (each returns how much it did)
     housekeeping: list[Callable[[], int]] = field(default_factory=list)
 
@@ -100,6 +104,7 @@ class Services:
             self.agencies,
             self.complaints,
             self.bureau,
+            self.studio,
         )
         return {type(part): part for part in (*parts, self.web_parts())}
 
@@ -169,6 +174,22 @@ def completion_hooks(*hooks: ContactGuard) -> ContactGuard:
     return run
 
 
+def simulation_submitter(simulations: SimulationService) -> SimulationSubmitter:
+    """The studio's way to queue a simulation of a draft (the simulator sits above the features)."""
+
+    def submit(
+        actor: str,
+        params: Mapping[str, Any],
+        baseline: Mapping[str, Any],
+        candidate: Mapping[str, Any],
+        also: Callable[[Session, dict[str, Any]], None],
+    ) -> dict[str, Any]:
+        request = SimulationRequest.model_validate({**params, "baseline": baseline})
+        return simulations.submit(actor, request, candidate_files=candidate, also=also)
+
+    return submit
+
+
 def build_services(settings: Settings, clock: Clock | None = None, db: Database | None = None) -> Services:
     """Construct the service graph. Pass a `ManualClock` to drive time in tests or simulations."""
     clock = clock or SystemClock()
@@ -226,6 +247,20 @@ def build_services(settings: Settings, clock: Clock | None = None, db: Database 
         reserved_names=HELPER_NAMES,
         contact_guard=completion_hooks(compliance.guard.check_task_completion, complaints.on_task_completion),
     )
+    simulations = SimulationService(
+        uow,
+        clock,
+        settings.default_process_key,
+        settings.processes_dir / "simulation" / "default_model.yaml",
+    )
+    studio = StudioService(
+        uow,
+        clock,
+        definitions,
+        # instructions are diagram code: rendered in a step process when there is a supervisor
+        render=ctx.supervisor.render if ctx.supervisor is not None else render_limited,
+        simulate=simulation_submitter(simulations),
+    )
     return Services(
         settings=settings,
         db=db,
@@ -244,18 +279,14 @@ def build_services(settings: Settings, clock: Clock | None = None, db: Database 
         compliance=compliance,
         migration=MigrationService(uow, registry, runtime, cases, clock),
         batches=BatchService(uow, registry, runtime, clock),
-        simulations=SimulationService(
-            uow,
-            clock,
-            settings.default_process_key,
-            settings.processes_dir / "simulation" / "default_model.yaml",
-        ),
+        simulations=simulations,
         simulation_jobs=SimulationJobs(uow, clock, settings.processes_dir, build_services),
         incidents=IncidentService(uow, settings.default_candidate_group),
         anchors=anchors,
         agencies=agencies,
         complaints=complaints,
         bureau=bureau,
+        studio=studio,
         housekeeping=[agencies.recall_expired, bureau.run],
     )
 

@@ -118,20 +118,48 @@ def _elements(tree: etree._ElementTree) -> dict[str, tuple[str, dict[str, str]]]
     return found
 
 
+_CONTAINERS = {"process": "process", "decision": "decision_id"}
+
+
+def _containers(tree: etree._ElementTree) -> dict[str, tuple[str, str]]:
+    """element id → ("process", id) of the BPMN process or ("decision_id", id) of the DMN decision
+    holding it, so a change can be drawn on the right diagram or table."""
+    found: dict[str, tuple[str, str]] = {}
+    for container in tree.getroot().iter():
+        if not isinstance(container.tag, str) or _local(container.tag) not in _CONTAINERS:
+            continue
+        label, container_id = _CONTAINERS[_local(container.tag)], container.get("id")
+        if not container_id:
+            continue
+        for node in container.iter():
+            element_id = node.get("id") if isinstance(node.tag, str) else None
+            if element_id and node is not container:
+                found.setdefault(element_id, (label, container_id))
+    return found
+
+
 def _model_diff(name: str, old: bytes, new: bytes) -> list[dict[str, Any]] | None:
     old_tree, _ = parse_untrusted_xml(old, name)
     new_tree, _ = parse_untrusted_xml(new, name)
     if old_tree is None or new_tree is None:
         return None
     before, after = _elements(old_tree), _elements(new_tree)
+    within = {**_containers(old_tree), **_containers(new_tree)}
     changes: list[dict[str, Any]] = []
+
+    def located(change: dict[str, Any]) -> dict[str, Any]:
+        place = within.get(change["element_id"])
+        return {**change, place[0]: place[1]} if place is not None else change
+
     for element_id in sorted(set(before) | set(after)):
         if element_id not in before:
             kind, _facets_after = after[element_id]
-            changes.append({"file": name, "element_id": element_id, "type": kind, "change": "added"})
+            changes.append(located({"file": name, "element_id": element_id, "type": kind, "change": "added"}))
         elif element_id not in after:
             kind, _facets_before = before[element_id]
-            changes.append({"file": name, "element_id": element_id, "type": kind, "change": "removed"})
+            changes.append(
+                located({"file": name, "element_id": element_id, "type": kind, "change": "removed"})
+            )
         else:
             kind, old_facets = before[element_id]
             _, new_facets = after[element_id]
@@ -143,13 +171,15 @@ def _model_diff(name: str, old: bytes, new: bytes) -> list[dict[str, Any]] | Non
                 if old_facets.get(key) != new_facets.get(key)
             ]
             changes.append(
-                {
-                    "file": name,
-                    "element_id": element_id,
-                    "type": kind,
-                    "change": "changed",
-                    "changes": changed,
-                }
+                located(
+                    {
+                        "file": name,
+                        "element_id": element_id,
+                        "type": kind,
+                        "change": "changed",
+                        "changes": changed,
+                    }
+                )
             )
     return changes
 

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Mapping
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from ..db.models import ProcessVersion, ProcessVersionFile, StoredFile
+from ..db.models import ProcessVersion, ProcessVersionFile, StoredFile, VersionApproval
 
 
 def latest_version(session: Session, key: str) -> ProcessVersion | None:
@@ -65,3 +66,25 @@ def store_file(session: Session, content: bytes) -> str:
         session.add(StoredFile(sha256=digest, size=len(content), content=content))
         session.flush()
     return digest
+
+
+def approvers(session: Session, process_version_ids: list[int]) -> dict[int, str]:
+    """Who approved each of these versions (only those deployed from an approved studio draft)."""
+    if not process_version_ids:
+        return {}
+    rows = session.execute(
+        select(VersionApproval.process_version_id, VersionApproval.approved_by).where(
+            VersionApproval.process_version_id.in_(process_version_ids)
+        )
+    )
+    return {int(k): str(v) for k, v in rows}
+
+
+def stored_contents(session: Session, shas: Mapping[str, str]) -> dict[str, bytes]:
+    """name → bytes for a name → sha256 map of stored files (a draft's, a simulation's snapshot)."""
+    wanted = set(shas.values())
+    if not wanted:
+        return {}
+    rows = session.execute(select(StoredFile.sha256, StoredFile.content).where(StoredFile.sha256.in_(wanted)))
+    by_sha = {sha: bytes(content) for sha, content in rows}
+    return {name: by_sha[sha] for name, sha in shas.items()}

@@ -60,16 +60,7 @@ async def deploy(
             )
         contents[name] = data
     result = definitions.deploy(contents, principal.actor, dry_run)
-    body = DeployAnswer(
-        key=result.key,
-        version=result.version,
-        versions=result.versions,
-        sha256=result.sha256,
-        warnings=result.warnings,
-        dry_run=result.dry_run,
-        tests=result.tests,
-        diff=result.diff,
-    )
+    body = DeployAnswer.of(result)
     status = 201 if result.created and not result.dry_run else 200
     return JSONResponse(body.model_dump(mode="json"), status_code=status)
 
@@ -90,8 +81,9 @@ def list_definitions(
             sha256=r.sha256,
             deployed_at=r.deployed_at,
             deployed_by=r.deployed_by,
+            approved_by=approved_by,
         )
-        for r in definitions.list(all_versions)
+        for r, approved_by in definitions.list_with_approvals(all_versions)
     ]
 
 

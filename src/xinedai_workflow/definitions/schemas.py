@@ -7,6 +7,8 @@ from typing import Any
 
 from pydantic import BaseModel
 
+from .service import DeployResult
+
 
 class DeployAnswer(BaseModel):
     key: str
@@ -18,6 +20,20 @@ class DeployAnswer(BaseModel):
     tests: dict[str, Any] | None = None
     diff: dict[str, Any] = {}
 
+    @classmethod
+    def of(cls, result: DeployResult) -> DeployAnswer:
+        """The answer for what a deploy did."""
+        return cls(
+            key=result.key,
+            version=result.version,
+            versions=result.versions,
+            sha256=result.sha256,
+            warnings=result.warnings,
+            dry_run=result.dry_run,
+            tests=result.tests,
+            diff=result.diff,
+        )
+
 
 class DefinitionItem(BaseModel):
     key: str
@@ -26,6 +42,7 @@ class DefinitionItem(BaseModel):
     sha256: str
     deployed_at: datetime
     deployed_by: str
+    approved_by: str | None = None  # the second compliance user, for versions deployed from a studio draft
 
 
 class VersionDiff(BaseModel):

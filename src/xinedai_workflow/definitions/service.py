@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -15,6 +15,7 @@ from ..db.unit_of_work import UnitOfWork
 from ..engine import (
     BundleInvalid,
     ParsedBundle,
+    Problem,
     ProcessDefinition,
     RuntimeContext,
     SpecChecker,
@@ -39,6 +40,7 @@ class DeployResult:
     sha256: str
     warnings: list[dict[str, object]] = field(default_factory=list)
     created: bool = False
+    changed: list[str] = field(default_factory=list)  # the keys that got a new version
     dry_run: bool = False
     tests: dict[str, Any] | None = None
     diff: dict[str, Any] = field(default_factory=dict)
@@ -73,8 +75,12 @@ class DefinitionService:
                 details=[p.to_dict() for p in err.problems],
             ) from err
 
-    def run_tests(self, bundle: ParsedBundle, files: Mapping[str, bytes]) -> TestReport | None:
-        """Run the bundle's process tests in memory; a failing test refuses the deploy (422)."""
+    def check_assets(self, files: Mapping[str, bytes]) -> list[Problem]:
+        """The bundle's asset checks alone (templates, contact policy): no diagram is parsed."""
+        return [problem for check in self.asset_checks for problem in check(files)]
+
+    def test_report(self, bundle: ParsedBundle, files: Mapping[str, bytes]) -> TestReport | None:
+        """Run the bundle's process tests in memory and report, passed or not (None: no test context)."""
         if self.test_context is None:
             return None
         definitions = {
@@ -84,7 +90,13 @@ class DefinitionService:
         by_file: dict[str, list[str]] = {}
         for key, name in bundle.process_files.items():
             by_file.setdefault(name, []).append(key)
-        report = run_tests(definitions, files, by_file, self.test_context)
+        return run_tests(definitions, files, by_file, self.test_context)
+
+    def run_tests(self, bundle: ParsedBundle, files: Mapping[str, bytes]) -> TestReport | None:
+        """Run the bundle's process tests in memory; a failing test refuses the deploy (422)."""
+        report = self.test_report(bundle, files)
+        if report is None:
+            return None
         if report.problems:
             raise Invalid(
                 f"the bundle is invalid ({len(report.problems)} problem(s))",
@@ -109,14 +121,43 @@ class DefinitionService:
             )
         return report
 
-    def deploy(self, files: Mapping[str, bytes], actor: str, dry_run: bool = False) -> DeployResult:
+    def deploy(
+        self,
+        files: Mapping[str, bytes],
+        actor: str,
+        dry_run: bool = False,
+        also: Callable[[Session, DeployResult], None] | None = None,
+    ) -> DeployResult:
         """Validate `files` and run their tests; store a new version for each key whose content
-        changed (one transaction)."""
+        changed (one transaction, in which `also` runs after the versions are stored)."""
         bundle = self.validate(files)
         report = self.run_tests(bundle, files)
-        result = self.uow.write(lambda session: self._store(session, bundle, files, actor, dry_run))
+
+        def work(session: Session) -> DeployResult:
+            stored = self._store(session, bundle, files, actor, dry_run)
+            if also is not None:
+                also(session, stored)
+            return stored
+
+        result = self.uow.write(work)
         result.tests = report.summary() if report is not None else None
         return result
+
+    def diffs_against_latest(self, bundle: ParsedBundle) -> dict[str, dict[str, Any]]:
+        """Per process key of `bundle`, what it changes against the key's latest version."""
+        return self.uow.read(lambda session: self._diffs(session, bundle))
+
+    @staticmethod
+    def _diffs(session: Session, bundle: ParsedBundle) -> dict[str, dict[str, Any]]:
+        diffs: dict[str, dict[str, Any]] = {}
+        for key, process in bundle.processes.items():
+            latest = repository.latest_version(session, key)
+            previous = repository.version_files(session, latest.id) if latest is not None else None
+            diffs[key] = {
+                "against_version": latest.version if latest is not None else None,
+                **version_diff(previous, process.files),
+            }
+        return diffs
 
     def _store(
         self, session: Session, bundle: ParsedBundle, files: Mapping[str, bytes], actor: str, dry_run: bool
@@ -125,7 +166,6 @@ class DefinitionService:
         warnings = [w.to_dict() for w in bundle.warnings]
         versions: dict[str, int] = {}
         changed: list[str] = []
-        diffs: dict[str, dict[str, Any]] = {}
         for key, process in bundle.processes.items():
             latest = repository.latest_version(session, key)
             if latest is not None and latest.sha256 == process.sha256:
@@ -133,11 +173,7 @@ class DefinitionService:
             else:
                 versions[key] = (latest.version + 1) if latest is not None else 1
                 changed.append(key)
-            previous = repository.version_files(session, latest.id) if latest is not None else None
-            diffs[key] = {
-                "against_version": latest.version if latest is not None else None,
-                **version_diff(previous, process.files),
-            }
+        diffs = self._diffs(session, bundle)
         main = bundle.processes[bundle.main_key]
         result = DeployResult(
             key=bundle.main_key,
@@ -146,6 +182,7 @@ class DefinitionService:
             sha256=main.sha256,
             warnings=warnings,
             created=bool(changed),
+            changed=changed,
             dry_run=dry_run,
             diff=diffs,
         )
@@ -185,6 +222,16 @@ class DefinitionService:
                 session.add(ProcessVersionFile(process_version_id=row.id, name=name, sha256=digest))
         session.flush()
         return result
+
+    def list_with_approvals(self, all_versions: bool = False) -> list[tuple[ProcessVersion, str | None]]:
+        """As `list`, each version with who approved it (four eyes), None when deployed directly."""
+
+        def work(session: Session) -> list[tuple[ProcessVersion, str | None]]:
+            rows = repository.list_versions(session, all_versions)
+            approvers = repository.approvers(session, [r.id for r in rows])
+            return [(r, approvers.get(r.id)) for r in rows]
+
+        return self.uow.read(work)
 
     def list(self, all_versions: bool = False) -> list[ProcessVersion]:
         """The latest version of each key (or every version)."""

@@ -27,6 +27,7 @@ from __future__ import annotations
 import json
 import posixpath
 import time
+from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -69,9 +70,20 @@ class TestResult:
 class TestReport:
     results: list[TestResult] = field(default_factory=list)
     visited: dict[str, set[str]] = field(default_factory=dict)
+    # per process key, how many times each element ran over all test cases
+    hits: dict[str, Counter[str]] = field(default_factory=dict)
+    # per process key and user task, the case variables when a test first reached it (sample cases)
+    task_variables: dict[str, dict[str, dict[str, Any]]] = field(default_factory=dict)
     elements: dict[str, set[str]] = field(default_factory=dict)
     seconds: float = 0.0
     problems: list[Problem] = field(default_factory=list)
+
+    def element_counts(self) -> dict[str, dict[str, int]]:
+        """Per process key, every element with the times the tests ran it (0: never)."""
+        return {
+            key: {element: self.hits.get(key, Counter())[element] for element in sorted(elements)}
+            for key, elements in sorted(self.elements.items())
+        }
 
     @property
     def failures(self) -> list[TestResult]:
@@ -136,6 +148,7 @@ class _Run:
         self._outcome: str | None = None
         self.outbox: list[str] = []
         self.queues = _task_queues(case.get("tasks") or {})
+        self.task_variables: dict[str, dict[str, Any]] = {}
         variables = case.get("variables") or {}
         if not isinstance(variables, dict):
             raise TestFailed("variables must be an object")
@@ -154,6 +167,8 @@ class _Run:
         decision = decide(before, step_report(snapshot))
         self.status, self.stage, self._outcome = decision.status, decision.stage, decision.outcome
         self.snapshot = snapshot
+        for task in snapshot.open_tasks:
+            self.task_variables.setdefault(task.element_id, dict(snapshot.variables))
         if snapshot.status == "error" and snapshot.error is not None:
             raise TestFailed(f"the case went to error: {snapshot.error.message}", snapshot.error.element_id)
 
@@ -284,11 +299,15 @@ class _Run:
         return None
 
     def visited(self) -> set[str]:
+        return set(self.hits())
+
+    def hits(self) -> Counter[str]:
+        """How many times each element was reached (a loop's element counts once per pass)."""
         workflows = [self.instance.workflow, *self.instance.workflow.subprocesses.values()]
         done = TaskState.COMPLETED | TaskState.READY | TaskState.WAITING | TaskState.STARTED | TaskState.ERROR
-        return {
+        return Counter(
             t.task_spec.bpmn_id for w in workflows for t in w.get_tasks(state=done) if t.task_spec.bpmn_id
-        }
+        )
 
     def final_data(self) -> dict[str, Any]:
         data = {k: v for k, v in self.instance.workflow.data.items() if k != "data_objects"}
@@ -394,7 +413,12 @@ def run_tests(
             except Exception as err:  # the engine failed in a way the test did not foresee
                 result.passed, result.message = False, f"{type(err).__name__}: {err}"
             if run is not None:
-                report.visited.setdefault(key, set()).update(run.visited())
+                hits = run.hits()
+                report.visited.setdefault(key, set()).update(hits)
+                report.hits.setdefault(key, Counter()).update(hits)
+                samples = report.task_variables.setdefault(key, {})
+                for element, variables in run.task_variables.items():
+                    samples.setdefault(element, variables)
             result.seconds = time.perf_counter() - began
             report.results.append(result)
     report.seconds = time.perf_counter() - started

@@ -76,6 +76,10 @@ class SimulationJobs:
     def _variant(self, session: Session, name: str, ref: dict[str, Any]) -> Variant:
         if ref["source"] == "shipped":
             return Variant.from_dir(name, self.shipped_dir)
+        if ref["source"] == "files":  # stored files, e.g. a studio draft as it was when asked
+            return Variant.from_files(
+                name, self.shipped_dir, definitions.stored_contents(session, ref["files"])
+            )
         version = definitions.get_version(session, ref["key"], int(ref["version"]))
         if version is None:
             raise LookupError(f"{ref['key']} version {ref['version']} is no longer deployed")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -79,21 +80,36 @@ class SimulationService:
             )
         return {"source": "deployed", "key": key, "version": row.version}
 
-    def submit(self, actor: str, request: SimulationRequest) -> dict[str, Any]:
-        """Store and queue a simulation (one transaction); 202 body."""
+    def submit(
+        self,
+        actor: str,
+        request: SimulationRequest,
+        candidate_files: Mapping[str, Any] | None = None,
+        also: Callable[[Session, dict[str, Any]], None] | None = None,
+    ) -> dict[str, Any]:
+        """Store and queue a simulation (one transaction, in which `also` runs with the answer);
+        202 body. `candidate_files` (`{"files": {name: sha256}, "key", "label"}`) is a candidate
+        made of stored files, such as a studio draft's, instead of `request.candidate`."""
         model = self._model(request.model)
 
         def work(session: Session) -> dict[str, Any]:
+            candidate = (
+                {"source": "files", **candidate_files}
+                if candidate_files is not None
+                else self._bundle(session, request.candidate)
+                if request.candidate
+                else None
+            )
             stored = {
                 "baseline": self._bundle(session, request.baseline),
-                "candidate": self._bundle(session, request.candidate) if request.candidate else None,
+                "candidate": candidate,
                 "cases": request.cases,
                 "days": request.days,
                 "seed": request.seed,
                 "replications": request.replications,
                 "model": model,
             }
-            variants = 2 if request.candidate else 1
+            variants = 2 if candidate else 1
             row = Simulation(
                 id=uuid.uuid4(),
                 status="queued",
@@ -106,7 +122,10 @@ class SimulationService:
             )
             session.add(row)
             session.flush()
-            return {"simulation_id": str(row.id), "status": row.status}
+            answer = {"simulation_id": str(row.id), "status": row.status}
+            if also is not None:
+                also(session, answer)
+            return answer
 
         return self.uow.write(work)
 

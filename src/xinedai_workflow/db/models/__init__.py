@@ -12,6 +12,7 @@ from .history import HistoryEntry
 from .idempotency import IdempotencyKey
 from .outbox import OutboxMessage
 from .simulations import Simulation
+from .studio import DefinitionAuditEntry, Draft, DraftFile, VersionApproval
 from .version_diffs import ProcessVersionDiff
 
 __all__ = [
@@ -27,7 +28,10 @@ __all__ = [
     "Complaint",
     "ContactFact",
     "ContactPause",
+    "DefinitionAuditEntry",
     "Deployment",
+    "Draft",
+    "DraftFile",
     "HistoryEntry",
     "HumanTask",
     "IdempotencyKey",
@@ -42,4 +46,5 @@ __all__ = [
     "Simulation",
     "StoredFile",
     "Timer",
+    "VersionApproval",
 ]
