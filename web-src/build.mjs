@@ -24,7 +24,6 @@ const files = {
   "@bpmn-io/properties-panel/dist/assets/properties-panel.css": "bpmn/properties-panel.css",
   "@bpmn-io/properties-panel/LICENSE": "properties-panel.LICENSE.txt",
   "bpmn-js-properties-panel/LICENSE": "bpmn-js-properties-panel.LICENSE.txt",
-  "dmn-js/dist/dmn-modeler.production.min.js": "dmn-modeler.production.min.js",
   "dmn-js/dist/assets/diagram-js.css": "dmn/diagram-js.css",
   "dmn-js/dist/assets/dmn-js-shared.css": "dmn/dmn-js-shared.css",
   "dmn-js/dist/assets/dmn-js-drd.css": "dmn/dmn-js-drd.css",
@@ -47,9 +46,10 @@ for (const [from, to] of Object.entries(files)) {
   mkdirSync(dirname(target), { recursive: true });
   cpSync(join(here, "node_modules", from), target);
 }
+for (const [entry, bundle] of [["modeler.js", "studio-modeler.min.js"], ["dmn.js", "studio-dmn.min.js"]]) {
 await build({
-  entryPoints: [join(here, "studio", "modeler.js")],
-  outfile: join(out, "studio-modeler.min.js"),
+  entryPoints: [join(here, "studio", entry)],
+  outfile: join(out, bundle),
   bundle: true,
   minify: true,
   format: "iife",
@@ -59,6 +59,7 @@ await build({
   logLevel: "warning",
   define: { "process.env.NODE_ENV": '"production"' },
 });
+}
 const lock = JSON.parse(readFileSync(join(here, "package-lock.json"), "utf8"));
 const pinned = ["htmx.org", "bpmn-js", "bpmn-js-properties-panel", "@bpmn-io/properties-panel", "dmn-js", "echarts", "esbuild"];
 const versions = Object.fromEntries(pinned.map((name) => [name, lock.packages[`node_modules/${name}`].version]));

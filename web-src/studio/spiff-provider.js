@@ -174,15 +174,17 @@ function ExtensionScriptEntry(props) {
 function InstructionsPreview(props) {
   const { element } = props;
   const studio = useService("studio");
+  const text = (extension(element.businessObject, "spiffworkflow:InstructionsForEndUser") || {}).value || "";
   const [state, setState] = useState({ text: "", problems: [], loading: true });
   useEffect(() => {
     let live = true;
-    setState({ text: "", problems: [], loading: true });
-    studio.previewInstructions(element.id).then((answer) => { if (live) { setState({ ...answer, loading: false }); } });
-    return () => { live = false; };
-  }, [element, studio.savedAt()]);
+    const timer = setTimeout(() => {
+      studio.previewInstructions(element.id, text).then((answer) => { if (live) { setState({ ...answer, loading: false }); } });
+    }, 300);
+    return () => { live = false; clearTimeout(timer); };
+  }, [element, text]);
   return h("div", { class: "bio-properties-panel-entry studio-preview", "data-entry-id": "instructionsPreview" },
-    h("div", { class: "bio-properties-panel-label" }, "Preview against a sample case (saved draft)"),
+    h("div", { class: "bio-properties-panel-label" }, "Preview against a sample case"),
     state.loading ? h("p", { class: "muted" }, "…") : h("pre", { id: "instructions-preview" }, state.text || ""),
     (state.problems || []).map((p, i) => h("p", { key: i, class: "studio-problem " + (p.severity || "error") }, p.message)));
 }

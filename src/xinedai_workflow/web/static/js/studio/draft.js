@@ -19,10 +19,11 @@
     problemsOf: function (id) {
       return state.problems.concat(state.lintProblems).filter(function (p) { return p.element_id === id; });
     },
-    savedAt: function () { return state.savedAt; },
-    previewInstructions: function (elementId) {
+    previewInstructions: function (elementId, text) {
       if (!draftId) { return Promise.resolve({ text: "(open a draft to preview)", problems: [] }); }
-      return S.api("GET", "/drafts/" + draftId + "/preview/instructions?element_id=" + encodeURIComponent(elementId))
+      var q = new URLSearchParams({ element_id: elementId });
+      if (text) { q.set("text", text); }
+      return S.api("GET", "/drafts/" + draftId + "/preview/instructions?" + q)
         .catch(function (err) { return { text: "", problems: [{ message: S.describe(err), severity: "error" }] }; });
     },
   };
@@ -70,8 +71,10 @@
     overlays.remove({ type: "problem" });
     registry.forEach(function (e) { canvas.removeMarker(e, "studio-problem"); });
     var all = state.problems.concat(state.lintProblems);
+    var pinned = {};
     all.forEach(function (p) {
-      if (!p.element_id || !registry.get(p.element_id)) { return; }
+      if (!p.element_id || !registry.get(p.element_id) || pinned[p.element_id]) { return; }
+      pinned[p.element_id] = true;  // one pin an element: the proof's problems first, then the lint's
       canvas.addMarker(p.element_id, "studio-problem");
       var pin = el("button", { type: "button", class: "problem-pin " + (p.severity || "error"), title: p.message,
         "data-element": p.element_id, onclick: function () { focusProblem(p); } }, ["⚠ " + p.message.slice(0, 60)]);
