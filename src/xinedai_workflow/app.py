@@ -41,8 +41,8 @@ from .studio.router import router as studio_router
 from .tasks.router import next_router as tasks_next_router
 from .tasks.router import router as tasks_router
 from .web import install_workbench
-from .web.headers import WebSecurityHeaders, is_web_path
 from .web.bridge import StudioBridge
+from .web.headers import WebSecurityHeaders, is_web_path
 
 log = logging.getLogger("xinedai_workflow")
 PUBLIC_AGENCIES = "/api/v1/agencies/public"  # the partner-agency list is public (CBA guideline)

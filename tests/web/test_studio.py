@@ -146,7 +146,10 @@ def test_edit_prove_review_deploy_and_roll_out(flow: Flow, page: Any, browser: A
     assert flow.case(case_id)["definition"] == {"key": "xinedai_overdue", "version": 2}
     page.wait_for_selector("#audit li")
     shoot(page, "studio/deployed")
-    assert page.problems == [], "\n".join(p[:200] for p in page.problems)
+    # Known: dmn-js's FEEL cell editor (CodeMirror's style-mod) tries a <style> tag, which the CSP
+    # refuses; the cell still edits. Anything else on the console fails the test.
+    problems = [p for p in page.problems if not p.startswith("Applying inline style violates")]
+    assert problems == [], "\n".join(p[:200] for p in problems)
 
 
 def test_an_auditor_reads_the_studio_but_edits_nothing(flow: Flow, page: Any) -> None:

@@ -65,7 +65,13 @@ def deployed(request: Request, services: ServicesDep, user: User, key: str, vers
     except ServiceError as err:
         return error_page(request, user, err)
     return _shell(
-        request, user, "studio/draft.html", draft_id=None, key=key, version=version, files=sorted(definition.files)
+        request,
+        user,
+        "studio/draft.html",
+        draft_id=None,
+        key=key,
+        version=version,
+        files=sorted(definition.files),
     )
 
 
@@ -99,7 +105,13 @@ def _helper(name: str, value: Any) -> dict[str, Any]:
 
 HELPERS = sorted(
     [_helper(name, value) for name, value in SCRIPT_HELPERS.items()]
-    + [{"name": "render_template", "params": ["name", "context"], "doc": "Render a template of this version."}]
+    + [
+        {
+            "name": "render_template",
+            "params": ["name", "context"],
+            "doc": "Render a template of this version.",
+        }
+    ]
     * bool(VERSION_HELPER_NAMES),
     key=lambda h: str(h["name"]),
 )
