@@ -41,6 +41,7 @@ from .studio.router import router as studio_router
 from .tasks.router import next_router as tasks_next_router
 from .tasks.router import router as tasks_router
 from .web import install_workbench
+from .web.bridge import StudioBridge
 from .web.headers import WebSecurityHeaders, is_web_path
 
 log = logging.getLogger("xinedai_workflow")
@@ -99,6 +100,7 @@ def create_app(
     app.add_middleware(
         BearerAuthentication, verifier=services.verifier, public_paths=public, own_auth=is_web_path
     )
+    app.add_middleware(StudioBridge, settings=settings)  # outside the bearer check: session → principal
     metrics.install(app)
     app.add_middleware(RejectNulCharacters)  # inside the size limit: it reads bounded bodies only
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)

@@ -41,6 +41,8 @@ PASSWORDS = {
     "sam": "sam-password-12",
     "lena": "lena-password-1",
     "audrey": "audrey-password-1",
+    "connie": "connie-password-1",
+    "cora": "cora-password-12",
 }
 
 
@@ -52,6 +54,8 @@ def users_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     add_user(users, "sam", PASSWORDS["sam"], ["supervisor"], ["collectors", "supervisors"], "孙明")
     add_user(users, "lena", PASSWORDS["lena"], ["legal"], ["legal"], "Lena")
     add_user(users, "audrey", PASSWORDS["audrey"], ["auditor"], [], "Audrey")
+    add_user(users, "connie", PASSWORDS["connie"], ["compliance"], [], "Connie")
+    add_user(users, "cora", PASSWORDS["cora"], ["compliance"], [], "Cora")
     return users
 
 

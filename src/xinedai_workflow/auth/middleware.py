@@ -39,6 +39,9 @@ class BearerAuthentication:
         if scope["type"] != "http" or scope["path"] in self.public or self.own_auth(scope["path"]):
             await self.app(scope, receive, send)
             return
+        if PRINCIPAL_KEY in scope.get("state", {}):  # a session an outer middleware verified (studio)
+            await self.app(scope, receive, send)
+            return
         scheme, _, token = (Headers(scope=scope).get("authorization") or "").partition(" ")
         if scheme.lower() != "bearer" or not token.strip():
             response = error_response(

@@ -15,6 +15,7 @@ from .pages import router as pages_router
 from .render import page
 from .session import CsrfFailure, NotSignedIn
 from .signin import router as signin_router
+from .studio import router as studio_router
 
 STATIC = Path(__file__).resolve().parent / "static"
 
@@ -41,3 +42,4 @@ def install_workbench(app: FastAPI) -> None:
     app.include_router(signin_router)
     app.include_router(pages_router)
     app.include_router(dashboard_router)
+    app.include_router(studio_router)

@@ -6,7 +6,18 @@ from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 # The workbench's paths; everything else (the API, unknown paths) stays behind bearer tokens.
-WEB_PREFIXES = ("/static/", "/desk", "/task/", "/case/", "/dashboard", "/login", "/logout", "/oidc/", "/lang")
+WEB_PREFIXES = (
+    "/static/",
+    "/desk",
+    "/task/",
+    "/case/",
+    "/dashboard",
+    "/login",
+    "/logout",
+    "/oidc/",
+    "/lang",
+    "/studio",
+)
 
 # No inline script, no eval, nothing from another origin. Inline style *attributes* are allowed
 # because bpmn-js and ECharts position their overlays and tooltips with them (no script can run

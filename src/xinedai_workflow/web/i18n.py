@@ -11,6 +11,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "app": ("薪e贷逾期处置工作台", "xinedai workbench"),
     "desk": ("工作台", "Desk"),
     "dashboard": ("监控看板", "Dashboard"),
+    "studio": ("合规工作室", "Studio"),
     "sign_in": ("登录", "Sign in"),
     "sign_out": ("退出", "Sign out"),
     "sign_in_idp": ("使用银行统一身份认证登录", "Sign in with the bank's identity provider"),
