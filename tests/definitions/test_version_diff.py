@@ -8,6 +8,7 @@ from typing import Any
 from fastapi.testclient import TestClient
 
 from tests.conftest import PROCESSES, TokenFactory
+from xinedai_workflow.definitions.diff import version_diff
 from xinedai_workflow.definitions.service import read_bundle_dir
 
 
@@ -66,3 +67,19 @@ def test_the_diff_names_elements_rows_and_text_and_is_kept(client: TestClient, a
         ).status_code
         == 403
     )
+
+
+def test_schema_default_attributes_written_or_dropped_are_no_change() -> None:
+    """bpmn-js drops `cancelActivity="true"` on save; the process is the same, so no change."""
+    old = read_bundle_dir([PROCESSES])
+    assert b'cancelActivity="true"' in old["xinedai_overdue.bpmn"]
+    new = dict(old)
+    new["xinedai_overdue.bpmn"] = old["xinedai_overdue.bpmn"].replace(b' cancelActivity="true"', b"")
+    assert version_diff(old, new)["elements"] == []
+    # a real change of the same attribute still shows
+    new["xinedai_overdue.bpmn"] = old["xinedai_overdue.bpmn"].replace(
+        b'cancelActivity="true"', b'cancelActivity="false"', 1
+    )
+    (change,) = version_diff(old, new)["elements"]
+    assert change["change"] == "changed"
+    assert change["changes"] == [{"attribute": "@cancelActivity", "old": None, "new": "false"}]

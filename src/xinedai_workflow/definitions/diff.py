@@ -41,7 +41,12 @@ def _text(node: etree._Element | None) -> str:
 def _facets(node: etree._Element) -> dict[str, str]:
     """What an element says: its attributes and the content that belongs to it, not its children
     that are elements of their own (those have ids and are compared on their own)."""
-    facets = {f"@{_local(k)}": v for k, v in node.attrib.items() if _local(k) != "id"}
+    defaults = _BPMN_DEFAULTS if node.tag.startswith(BPMN) else {}
+    facets = {
+        f"@{_local(k)}": v
+        for k, v in node.attrib.items()
+        if _local(k) != "id" and defaults.get(_local(k)) != v
+    }
     for child in node:
         if not isinstance(child.tag, str) or (child.get("id") and _local(child.tag) not in _OWN_WITH_ID):
             continue
@@ -68,6 +73,23 @@ def _facets(node: etree._Element) -> dict[str, str]:
         elif _text(child):
             facets[name] = _text(child)
     return facets
+
+
+# attribute values the BPMN 2.0 schema gives when the attribute is absent: a modeler that writes
+# or drops them (bpmn-js drops cancelActivity="true") has not changed the process
+_BPMN_DEFAULTS = {
+    "cancelActivity": "true",
+    "isInterrupting": "true",
+    "parallelMultiple": "false",
+    "triggeredByEvent": "false",
+    "isForCompensation": "false",
+    "startQuantity": "1",
+    "completionQuantity": "1",
+    "instantiate": "false",
+    "isClosed": "false",
+    "processType": "None",
+    "gatewayDirection": "Unspecified",
+}
 
 
 # children with ids that are part of their parent's meaning (a timer's definition, a DMN cell)
