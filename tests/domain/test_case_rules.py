@@ -101,3 +101,23 @@ def test_only_ended_cases_are_closed_and_release_their_slot(before: str, after: 
     decision = decide(CaseBefore(before, "informal", None), StepReport(status=after, stage=None))
     assert decision.ended is (after in ENDED)
     assert (decision.stage == "closed") is (after in ENDED)
+    assert decision.collecting is (after not in ENDED)
+
+
+@pytest.mark.parametrize("status", ("active", "error"))
+@pytest.mark.parametrize(
+    ("before", "mark", "collecting"),
+    [
+        ("informal", None, True),
+        (None, None, True),  # not yet in any stage: a new case collects
+        ("litigation", "mediation", True),
+        ("mediation", "review", False),  # collection over: the case sits in review
+        ("review", None, False),  # a handler of the review case ran (no mark active): still over
+    ],
+)
+def test_a_case_past_collection_gives_up_the_loans_slot_but_keeps_running(
+    status: str, before: str | None, mark: str | None, collecting: bool
+) -> None:
+    decision = decide(CaseBefore("active", before, None), StepReport(status=status, stage=mark))
+    assert decision.collecting is collecting
+    assert decision.ended is False and decision.status == status

@@ -26,6 +26,7 @@ from ..compliance.policy import PolicyStore
 from ..compliance.subjects import borrower_of
 from ..db.models import BureauCorrection, BureauReport, Case, OutboxMessage
 from ..db.session import Database
+from ..domain.case_rules import COLLECTION_OVER  # no longer a default to report
 from ..domain.local_time import zone
 from ..errors import Conflict, Invalid, NotFound
 from ..history.service import NewEntry, append
@@ -36,8 +37,6 @@ NOTICE_OPERATION = "send_credit_report_notice"
 ACTOR = "system:bureau"
 RETENTION_YEARS = 5  # 征信业管理条例 art. 16
 ENDING_OUTCOMES = frozenset({"cured", "settled"})
-# stages after collection ended (paid, settled, written off): no longer a default to report
-COLLECTION_OVER = ("review", "closed")
 CORRECTABLE = ("overdue_amount", "days_past_due", "default_date")
 FEN = Decimal("0.01")
 MAX_AMOUNT = Decimal("1000000000000")  # fits Numeric(18, 2)

@@ -1,4 +1,4 @@
-"""Queries on cases: by the loan's one-active-case slot, by a waiting message, by visibility."""
+"""Queries on cases: by the loan's one-collecting-case slot, by a waiting message, by visibility."""
 
 from __future__ import annotations
 
@@ -6,19 +6,20 @@ import uuid
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, and_, or_, select
+from sqlalchemy import ColumnElement, and_, func, or_, select
 from sqlalchemy.orm import Session
 
 from ..db.models import Case, HumanTask, IdempotencyKey, MessageSubscription, Timer
 
 
 def singleton_key(process_key: str, loan_id: str) -> str:
-    """The value that keeps one running case of `process_key` per loan."""
+    """The value that keeps one collecting case of `process_key` per loan (a unique column; a case
+    gives it up once its collection is over, see `domain.case_rules.end_collection`)."""
     return f"{process_key}:{loan_id}"
 
 
 def singleton_case(session: Session, process_key: str, loan_id: str) -> Case | None:
-    """The loan's running (or failed) case of `process_key`, if any."""
+    """The loan's collecting (or failed) case of `process_key`, if any; not one in review."""
     return session.scalars(
         select(Case).where(Case.singleton_key == singleton_key(process_key, loan_id))
     ).first()
@@ -31,6 +32,17 @@ def loans_with_singleton(session: Session, process_key: str, loan_ids: Iterable[
         select(Case.singleton_key).where(Case.singleton_key.in_({prefix + loan for loan in loan_ids}))
     )
     return {key.removeprefix(prefix) for key in keys if key is not None}
+
+
+def prior_case_counts(session: Session, process_key: str, loan_ids: Iterable[str]) -> dict[str, int]:
+    """How many cases of `process_key` each of `loan_ids` had so far (its earlier overdue episodes);
+    loans with none are left out."""
+    rows = session.execute(
+        select(Case.loan_id, func.count())
+        .where(Case.process_key == process_key, Case.loan_id.in_(set(loan_ids)))
+        .group_by(Case.loan_id)
+    )
+    return {loan: count for loan, count in rows}
 
 
 def known_event_ids(session: Session, scope: str, keys: Iterable[str]) -> set[str]:

@@ -13,6 +13,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 ENDED = ("completed", "cancelled")
+# stages after the loan's collection ended (cured, settled, written off): such a case no longer
+# counts as the loan's collecting case, so a new overdue event opens a new case (a new episode)
+COLLECTION_OVER = ("review", "closed")
 STATUSES = ("active", "completed", "cancelled", "error")
 OUTCOME_MAX = 64  # the column's width
 
@@ -62,7 +65,8 @@ class Decision:
     outcome: str | None
     error_message: str | None
     error_element_id: str | None
-    ended: bool = False  # the case ended with this step: `ended_at` set, the loan's slot released
+    ended: bool = False  # the case ended with this step: `ended_at` set
+    collecting: bool = True  # False once collection is over: the loan's one-collecting-case slot released
     events: list[HistoryEvent] = field(default_factory=list)
 
 
@@ -99,7 +103,7 @@ def keep_last_stage(t: Transition, d: Decision) -> None:
 
 
 def close_ended_case(t: Transition, d: Decision) -> None:
-    """An ended case is `closed`, releases the loan's one-active-case slot and gets an outcome:
+    """An ended case is `closed` (so past collection, see `end_collection`) and gets an outcome:
     the diagram's `case_outcome`, else `cancelled`, else the id of the element that ended it."""
     d.stage = "closed"
     d.ended = True
@@ -109,6 +113,14 @@ def close_ended_case(t: Transition, d: Decision) -> None:
         d.outcome = "cancelled"
     else:
         d.outcome = _cut(t.step.last_element_id or "completed")
+
+
+def end_collection(t: Transition, d: Decision) -> None:
+    """A case whose stage is past collection (`review`, `closed`) is no longer the loan's collecting
+    case: it releases the loan's slot, and a new overdue event for the loan opens a new case. The
+    release is for good: a case never takes the slot back (another episode may hold it by then)."""
+    if d.stage in COLLECTION_OVER:
+        d.collecting = False
 
 
 def follow_running_outcome(t: Transition, d: Decision) -> None:
@@ -145,6 +157,7 @@ def announce_status(t: Transition, d: Decision) -> None:
 RULES: tuple[Rule, ...] = (
     Rule("keep_last_stage", STATUSES, STATUSES, keep_last_stage),
     Rule("close_ended_case", STATUSES, ENDED, close_ended_case),
+    Rule("end_collection", STATUSES, STATUSES, end_collection),
     Rule("follow_running_outcome", STATUSES, ("active", "error"), follow_running_outcome),
     Rule("record_error", STATUSES, STATUSES, record_error),
     Rule("announce_stage", STATUSES, STATUSES, announce_stage),

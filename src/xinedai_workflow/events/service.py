@@ -80,10 +80,13 @@ class EventService:
         return answer
 
     def _update_or_open(self, session: Session, event: OverdueEvent, actor: str) -> Answer:
-        """Deliver the update to the loan's running case, else open its case."""
+        """Deliver the update to the loan's collecting case, else open a case: the loan's first, or
+        a new episode after earlier cases whose collection is over (those in review stay as they are)."""
         case = cases.singleton_case(session, self.default_key, event.loan_id)
         if case is None:
-            return self._open(session, event, actor, *self.definition_for(session, event.loan_id))
+            prior = cases.prior_case_counts(session, self.default_key, [event.loan_id]).get(event.loan_id, 0)
+            definition, variant = self.definition_for(session, event.loan_id)
+            return self._open(session, event, actor, definition, variant, prior)
         if case.status == "error":
             return self._hold_for_incident(session, case, event, actor)
         self.runtime.deliver_or_buffer(
@@ -140,9 +143,13 @@ class EventService:
         actor: str,
         definition: ProcessDefinition,
         variant: str | None = None,
+        prior_cases: int = 0,
     ) -> Answer:
-        """Start the loan's case (the caller knows it has none); its rows stay pending."""
+        """Start a case of the loan (the caller knows it has no collecting one); its rows stay pending.
+        After `prior_cases` earlier cases the diagram gets `prior_overdue_count` (a repeat episode)."""
         variables = overdue_variables(event)
+        if prior_cases:
+            variables["prior_overdue_count"] = prior_cases
         case = self.runtime.open(
             session,
             definition,
@@ -167,9 +174,10 @@ class EventService:
         return results
 
     def _batch_chunk(self, session: Session, chunk: list[dict[str, Any]], actor: str) -> list[dict[str, Any]]:
-        """Events of loans without a case and with an unseen event id (the nightly common case) start
-        their case with no reads and no savepoint, and are written in one flush at the end; the rest
-        (replays, updates of running cases) take the single endpoint's path in a savepoint each."""
+        """Events of loans without a collecting case and with an unseen event id (the nightly common
+        case) start their case with no per-event reads and no savepoint, and are written in one flush
+        at the end; the rest (replays, updates of collecting cases) take the single endpoint's path in
+        a savepoint each."""
         out: list[dict[str, Any]] = []
         events: list[tuple[int, OverdueEvent]] = []
         for raw in chunk:
@@ -185,6 +193,7 @@ class EventService:
                 out.append(_batch_error(event_id, Invalid("invalid overdue event", details=details)))
         known_ids = cases.known_event_ids(session, "overdue", (e.event_id for _, e in events))
         busy_loans = cases.loans_with_singleton(session, self.default_key, (e.loan_id for _, e in events))
+        priors = cases.prior_case_counts(session, self.default_key, (e.loan_id for _, e in events))
         definition: ProcessDefinition | None = None
         for index, event in events:
             try:
@@ -193,12 +202,13 @@ class EventService:
                     with session.begin_nested():
                         answer = self._overdue(session, event, actor)
                 else:
+                    prior = priors.get(event.loan_id, 0)
                     if self.strategy is None:
                         definition = definition or self.registry.latest(session, self.default_key)
-                        answer = self._open(session, event, actor, definition)
+                        answer = self._open(session, event, actor, definition, None, prior)
                     else:
                         answer = self._open(
-                            session, event, actor, *self.definition_for(session, event.loan_id)
+                            session, event, actor, *self.definition_for(session, event.loan_id), prior
                         )
                     self.uow.remember(session, overdue_key(event), answer)
                 out[index] = {
@@ -221,8 +231,12 @@ class EventService:
         return self.uow.once(key, lambda session: self._payment(session, event, body, actor))
 
     def _payment(self, session: Session, event: PaymentEvent, body: dict[str, Any], actor: str) -> Answer:
-        case = cases.waiting_case(session, "payment_received", event.loan_id) or cases.active_case(
-            session, self.default_key, event.loan_id
+        # the loan's collecting case first: an earlier case still in review may catch payments too,
+        # but a payment belongs to the episode being collected
+        case = (
+            cases.singleton_case(session, self.default_key, event.loan_id)
+            or cases.waiting_case(session, "payment_received", event.loan_id)
+            or cases.active_case(session, self.default_key, event.loan_id)
         )
         if case is None:
             raise NotFound(f"loan {event.loan_id!r} has no active case", code="no_active_case")

@@ -66,7 +66,8 @@ def apply_decision(case: Case, decision: Decision, now: datetime) -> None:
     case.error_element_id = decision.error_element_id
     if decision.ended:
         case.ended_at = now
-        case.singleton_key = None  # the loan may get a new case
+    if not decision.collecting:
+        case.singleton_key = None  # collection is over: the loan's next overdue event opens a new case
 
 
 class MigrationRefused(Conflict):
