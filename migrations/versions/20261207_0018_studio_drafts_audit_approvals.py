@@ -2,7 +2,7 @@
 four-eyes approval stored with a deployed version.
 
 Revision ID: 0018
-Revises: 0009
+Revises: 0017
 Create Date: 2026-12-07 14:00:00
 """
 
@@ -15,7 +15,7 @@ from alembic import op
 from sqlalchemy.dialects import postgresql
 
 revision: str = "0018"
-down_revision: str | None = "0009"
+down_revision: str | None = "0017"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
