@@ -87,8 +87,15 @@ def compare(
                 order = ("on", "off") if index % 2 == 0 else ("off", "on")
                 for mode in order:
                     _progress(f"{db.name}: round {index + 1}/{rounds}, isolation {mode}")
-                    for key, value in one_mode(db, mode, lines, quick, serve_workers).items():
+                    try:
+                        figures = one_mode(db, mode, lines, quick, serve_workers)
+                    except Exception as err:  # reported, and the rounds so far are kept
+                        _progress(f"{db.name}: round {index + 1} isolation {mode} failed: {err!r}")
+                        continue
+                    for key, value in figures.items():
                         results[mode].setdefault(key, []).append(value)
+                # the table so far, in case a later round fails or the run is stopped
+                print(render({db.name: results}, index + 1), file=sys.stderr, flush=True)
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
     return results
@@ -105,7 +112,7 @@ def render(by_backend: dict[str, dict[str, dict[str, list[float]]]], rounds: int
             if not off or not on:
                 continue
             ratio = median(on) / median(off)
-            rounds_text = " ".join(f"{a / b:.2f}" for a, b in zip(on, off, strict=True))
+            rounds_text = " ".join(f"{a / b:.2f}" for a, b in zip(on, off, strict=False))
             out.append(
                 f"{label:<{label_width}}  {name:<10}  {median(off):>9,.0f}  {median(on):>9,.0f}"
                 f"  {ratio:>6.2f}  {rounds_text}"
