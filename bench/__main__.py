@@ -4,6 +4,7 @@
     .venv/bin/python -m bench --quick          # small sizes, one run each (a smoke test)
     .venv/bin/python -m bench --backends sqlite --lines 1,3,7
     .venv/bin/python -m bench --compare main   # line 1 here and on git ref `main`, alternating
+    .venv/bin/python -m bench --isolation-compare    # lines 1-5, step isolation on vs off (isolation.py)
 
 PostgreSQL is the server at XINEDAI_BENCH_PG_ADMIN (default postgresql://postgres@127.0.0.1:5432/
 postgres); the benchmark creates and drops its own databases there. Without a server the
@@ -22,7 +23,7 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from . import compare, engine_lines, http_lines, inbox, timer_lines
+from . import compare, engine_lines, http_lines, inbox, isolation, timer_lines
 from .env import PG_ADMIN_URL, Backend, Bundle, backend, make_workdir, pg_problem
 
 BACKENDS = {"sqlite": "SQLite", "postgres": "PostgreSQL"}
@@ -197,6 +198,9 @@ def render(
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if "--isolation-compare" in argv:
+        return isolation.main([a for a in argv if a != "--isolation-compare"])
     parser = argparse.ArgumentParser(
         prog="python -m bench", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )

@@ -35,7 +35,7 @@ PROCESSES = ROOT / "processes"
 T_COLLECT = ("t_collect.bpmn", "t_route.dmn", "t_call_form.json")
 SECRET = "bench-secret-" + "b" * 32
 PG_ADMIN_URL = os.environ.get("XINEDAI_BENCH_PG_ADMIN", "postgresql://postgres@127.0.0.1:5432/postgres")
-PG_BENCH_DB = "xinedai_bench"
+PG_BENCH_DB = os.environ.get("XINEDAI_BENCH_PG_DB", "xinedai_bench")  # own name: parallel runs
 EXE = str(Path(sys.executable).parent / "xinedai-workflow")
 
 

@@ -12,6 +12,7 @@ import jwt
 from fastapi.testclient import TestClient
 from sqlalchemy import select, update
 
+from xinedai_workflow.api.limits import url_is_unicode
 from xinedai_workflow.bootstrap import Services
 from xinedai_workflow.clock import ManualClock
 from xinedai_workflow.db.models import Case, OutboxMessage
@@ -128,6 +129,28 @@ def test_lone_surrogates_nan_and_infinity_are_refused(
     assert response.status_code == 422
     ok = json.dumps({**base, "variables": {"v": "\U0001f600"}}, ensure_ascii=True)  # a valid pair
     assert client.post("/api/v1/cases", headers=headers, content=ok).status_code == 201
+
+
+def test_urls_that_are_not_unicode_are_refused(client: TestClient, auth: TokenFactory) -> None:
+    """A lone surrogate (or any invalid UTF-8) in the path or a query parameter: 422, not 500 and
+    not a silent U+FFFD search."""
+    headers = auth("admin")
+    for url in [
+        "/api/v1/cases/%ED%A0%80",  # the UTF-8 form of "\ud800"
+        "/api/v1/cases?loan_id=%ED%B0%80",  # "\udc00"
+        "/api/v1/cases?loan_id=%FF",
+        "/api/v1/tasks?group=collectors&stage=%ED%A0%80x",
+        "/api/v1/cases/%ED%A0%80/history",
+    ]:
+        response = client.get(url, headers=headers)
+        assert response.status_code == 422, (url, response.text)
+        assert "not valid UTF-8" in response.json()["error"]["message"]
+    response = client.post("/api/v1/tasks/%ED%A0%80/claim", headers=headers)
+    assert response.status_code == 422
+    assert client.get("/api/v1/cases?loan_id=%E5%BC%A0+1", headers=headers).status_code == 200  # "张 1"
+    # a server that hands a decoded lone surrogate through in `path` is refused too
+    assert not url_is_unicode({"type": "http", "path": "/api/v1/cases/\ud800", "query_string": b""})
+    assert url_is_unicode({"type": "http", "path": "/api/v1/cases/张", "query_string": b"a=%E5%BC%A0"})
 
 
 def test_money_and_integers_are_strict(client: TestClient, auth: TokenFactory, deployed: Any) -> None:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import time
+
+from xinedai_workflow.domain.form_patterns import check_form_patterns
 from xinedai_workflow.tasks.forms import render_instructions, schema_errors
 
 SCHEMA = {
@@ -53,3 +56,38 @@ def test_instructions_render_in_a_sandbox() -> None:
     escaped = render_instructions("{{ ''.__class__.__mro__ }}", {})
     assert escaped is not None and "could not be rendered" in escaped
     assert "could not be rendered" in (render_instructions("{% if %}", {}) or "")
+
+
+CATASTROPHIC = "^(a+)+$"  # exponential on Python's re for "aaaa…b"
+
+
+def test_pattern_properties_keys_run_in_linear_time() -> None:
+    """patternProperties keys (and the additionalProperties that depend on them) are matched by
+    RE2: a key that makes Python's re backtrack for ages is checked at once."""
+    schema = {
+        "type": "object",
+        "patternProperties": {CATASTROPHIC: {"type": "string"}},
+        "additionalProperties": False,
+    }
+    hostile = "a" * 5000 + "b"
+    began = time.monotonic()
+    problems = schema_errors(schema, {hostile: "x"})
+    assert time.monotonic() - began < 1.0
+    assert len(problems) == 1 and "not matching any of the regexes" in problems[0]["message"]
+    assert schema_errors(schema, {"aaa": "x"}) == []
+    assert schema_errors(schema, {"aaa": 5})[0]["field"] == "aaa"  # the matched key's subschema applies
+    typed_extras = {**schema, "additionalProperties": {"type": "integer"}}
+    assert schema_errors(typed_extras, {"zz": "no"})[0]["field"] == "zz"
+
+
+def test_pattern_properties_with_unevaluated_properties_are_refused() -> None:
+    """jsonschema's unevaluatedProperties re-matches patternProperties with Python's re: such a
+    form is refused at deploy and never validated with re."""
+    schema = {"type": "object", "patternProperties": {CATASTROPHIC: {}}, "unevaluatedProperties": False}
+    assert any("unevaluatedProperties" in p for p in check_form_patterns(schema))
+    began = time.monotonic()
+    problems = schema_errors(schema, {"a" * 5000 + "b": 1})
+    assert time.monotonic() - began < 1.0
+    assert "cannot be checked" in problems[0]["message"]
+    assert check_form_patterns({"type": "object", "patternProperties": {"^x": {}}}) == []
+    assert check_form_patterns({"patternProperties": {"^(a)\\1$": {}}})  # RE2 cannot run it

@@ -1,11 +1,12 @@
 """Guards in front of every handler: the body size limit (413), the body read time limit (408),
-NUL characters and lone surrogates (422)."""
+NUL characters, lone surrogates and URLs that are not valid UTF-8 (422)."""
 
 from __future__ import annotations
 
 import asyncio
 import re
 import time
+from urllib.parse import unquote_to_bytes
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -79,6 +80,22 @@ _LONE_SURROGATE = re.compile(
 )
 
 
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def url_is_unicode(scope: Scope) -> bool:
+    """Whether the path and the query decode (percent-escapes included) to valid Unicode: an
+    escaped surrogate (``%ED%A0%80``) or stray byte (``%FF``) would otherwise reach a handler as
+    U+FFFD or, from a server that passes it through, as a lone surrogate."""
+    raw_path = scope.get("raw_path") or scope.get("path", "").encode("utf-8", "surrogatepass")
+    for raw in (raw_path, scope.get("query_string", b"").replace(b"+", b" ")):
+        try:
+            unquote_to_bytes(raw).decode("utf-8")
+        except UnicodeDecodeError:
+            return False
+    return _SURROGATE.search(scope.get("path", "")) is None
+
+
 class RejectNulCharacters:
     """Refuse NUL characters in the path, the query and JSON bodies with 422: PostgreSQL text and
     JSONB cannot store them, and no bank system sends them on purpose."""
@@ -92,6 +109,9 @@ class RejectNulCharacters:
             return
         if "\x00" in scope.get("path", "") or b"%00" in scope.get("query_string", b""):
             await self._refuse(scope, receive, send, "path or query")
+            return
+        if not url_is_unicode(scope):
+            await self._refuse(scope, receive, send, "path or query", "text that is not valid UTF-8")
             return
         headers = dict(scope.get("headers", []))
         if b"json" not in headers.get(b"content-type", b"").lower():

@@ -54,7 +54,9 @@ T = TypeVar("T")
 
 START_TIMEOUT_SECONDS = 120.0
 PARSE_TIMEOUT_SECONDS = 120.0  # parsing a deployed version's specs: validated at deploy, not diagram code
-_PRELOAD = ["xinedai_workflow.engine.step_process", "xinedai_workflow.runtime.script_helpers"]
+# "__main__" once in the fork server: without it every new step process imports the main module
+# again (the CLI, pytest: seconds on a loaded machine)
+_PRELOAD = ["__main__", "xinedai_workflow.engine.step_process", "xinedai_workflow.runtime.script_helpers"]
 
 
 @dataclass(frozen=True)
@@ -91,7 +93,6 @@ class _Child:
         )
         self.process.start()
         child_end.close()
-        self.last_max_rss_kb = 0
         # started and imported before its first step's deadline runs (slow on a loaded machine)
         if not self.conn.poll(START_TIMEOUT_SECONDS) or self.conn.recv() != "ready":
             self.kill()
@@ -144,7 +145,9 @@ class StepSupervisor:
         return child
 
     def _checkin(self, child: _Child, alive: bool) -> None:
-        reuse = alive and child.process.is_alive()
+        # no is_alive() poll per step: a process that ends says so (`Failed.retire`), and one
+        # that died while idle is noticed when the next request cannot be written (`_exchange`)
+        reuse = alive
         if not reuse:
             child.kill()  # e.g. a request that could not be sent: the child's state is unknown
         with self._cond:
@@ -171,30 +174,48 @@ class StepSupervisor:
         for child in children:
             child.kill()
 
-    def _exchange(self, request: Any, deadline: float, files: Mapping[str, bytes] | None = None) -> Any:
-        child = self._checkout()
+    def _exchange(self, request: Any, time_limit: float, files: Mapping[str, bytes] | None = None) -> Any:
+        child: _Child | None = self._checkout()
         alive = False
         try:
+            assert child is not None
+            pending: Any = None  # written
+            if not self._deliver(child, request):  # it died while idle: nothing ran, take a fresh one
+                self._checkin(child, False)
+                child = None
+                child = self._checkout()
+                pending = request
+            # the limit starts once a process is there (starting one is not the step's time)
             started = time.monotonic()
-            reply = self._send(child, request, deadline)
+            deadline = started + time_limit
+            reply = self._send(child, pending, deadline)
             if isinstance(reply, NeedDefinition) and files is not None:
                 ref = replace(request.definition, files=dict(files))
                 self._send(child, DefineRequest(ref), time.monotonic() + PARSE_TIMEOUT_SECONDS)
                 # the step's own time limit starts again once its specs are there
                 reply = self._send(child, request, deadline + (time.monotonic() - started))
-            alive = True
+            alive = not (isinstance(reply, Failed) and reply.retire)
             return reply
         finally:
-            self._checkin(child, alive)
+            if child is not None:
+                self._checkin(child, alive)
 
-    def _send(self, child: _Child, request: Any, deadline: float) -> Any:
+    @staticmethod
+    def _deliver(child: _Child, request: Any) -> bool:
+        """Write a request to an idle process; False when it is gone (the pipe is closed)."""
         try:
             child.conn.send(request)
+        except (BrokenPipeError, ConnectionResetError):
+            return False
+        return True
+
+    def _send(self, child: _Child, request: Any, deadline: float) -> Any:
+        """Send `request` (None: already sent) and wait for the reply until `deadline`."""
+        try:
+            if request is not None:
+                child.conn.send(request)
             if child.conn.poll(max(deadline - time.monotonic(), 0)):
-                reply = child.conn.recv()
-                if isinstance(reply, StepResult):
-                    child.last_max_rss_kb = reply.max_rss_kb
-                return reply
+                return child.conn.recv()
         except (EOFError, OSError) as err:
             element = child.element()
             child.kill()
@@ -230,9 +251,8 @@ class StepSupervisor:
 
     def run(self, definition: ProcessDefinition, op: str, state: str | None, *args: Any) -> Any:
         """Run one step in a child; returns its reply (`StepResult`, `Raised` or `Failed`)."""
-        deadline = time.monotonic() + self.limits.step_time_limit_seconds
         request = StepRequest(op, self._ref(definition), state, args)
-        return self._exchange(request, deadline, definition.files)
+        return self._exchange(request, self.limits.step_time_limit_seconds, definition.files)
 
     # -- the EngineInstance factory ---------------------------------------------------------
     def start(
@@ -252,7 +272,7 @@ class StepSupervisor:
         request = RenderRequest(
             source, dict(context), limits.render_time_limit_seconds, limits.render_max_chars
         )
-        reply = self._exchange(request, time.monotonic() + limits.render_time_limit_seconds + 1.0)
+        reply = self._exchange(request, limits.render_time_limit_seconds + 1.0)
         if isinstance(reply, Raised):
             raise ValueError(reply.message)
         if isinstance(reply, Failed):
@@ -271,7 +291,7 @@ class SupervisedInstance:
         self.error: EngineError | None = None
         self.service_calls: list[ServiceCall] = []
         self.rolled_back = False
-        self.max_rss_kb = 0
+        self._pids: set[int] = set()
 
     def _run(self, op: str, *args: Any, fallback: tuple[Any, ...] = ()) -> Any:
         try:
@@ -290,7 +310,7 @@ class SupervisedInstance:
         self._state = result.state
         self.error = result.error
         self.service_calls = list(result.service_calls)
-        self.max_rss_kb = max(self.max_rss_kb, result.max_rss_kb)
+        self._pids.add(result.pid)
 
     def _roll_back(self, message: str, element_id: str | None, fallback: tuple[Any, ...]) -> None:
         """Keep the state from before the step; the case goes to error with the reason."""
@@ -304,6 +324,12 @@ class SupervisedInstance:
         snapshot = replace(reply.snapshot, status="error", error=error)
         self._apply(replace(reply, snapshot=snapshot, error=error, service_calls=[]))
         self.rolled_back = True
+
+    @property
+    def max_rss_kb(self) -> int:
+        """The peak resident memory (kB) of the step processes that ran this case's steps, as the
+        kernel reports it (read on demand; a process that has ended counts 0)."""
+        return max((_peak_rss_kb(pid) for pid in self._pids), default=0)
 
     # -- the EngineInstance API -------------------------------------------------------------
     def _start(self, variables: dict[str, Any], now: datetime) -> None:
@@ -349,6 +375,17 @@ class SupervisedInstance:
             self._run("snapshot")
         assert self._result is not None
         return self._result.last_element
+
+
+def _peak_rss_kb(pid: int) -> int:
+    try:
+        with open(f"/proc/{pid}/status", encoding="ascii", errors="replace") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1])
+    except OSError:
+        pass
+    return 0
 
 
 _shared: dict[tuple[Any, ...], StepSupervisor] = {}
