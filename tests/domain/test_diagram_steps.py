@@ -38,7 +38,7 @@ def test_the_ledger_opens_with_the_event_figures_and_dpd_counts_from_the_due_dat
 
 
 def test_a_call_outcome_routes_and_leaves_a_notice() -> None:
-    assert [steps.call_result(o) for o in ("promise_to_pay", "claims_paid", "dispute", "no_answer")] == [
+    assert [steps.call_result_of(o) for o in ("promise_to_pay", "claims_paid", "dispute", "no_answer")] == [
         "promise",
         "dispute",
         "dispute",

@@ -6,6 +6,7 @@ import json
 import re
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 from tests.conftest import PROCESSES
@@ -45,8 +46,9 @@ def variables() -> dict[str, Any]:
     return overdue_variables(OverdueEvent.model_validate(EVENT))
 
 
-def shipped() -> tuple[ProcessDefinition, RuntimeContext]:
-    files = read_bundle_dir([PROCESSES])
+def shipped(bundle: Path = PROCESSES) -> tuple[ProcessDefinition, RuntimeContext]:
+    """The bundle (default: the shipped one) as version 1 of `xinedai_overdue`."""
+    files = read_bundle_dir([bundle])
     spec, subprocess_specs = load_process_specs("xinedai_overdue", files)
     definition = ProcessDefinition(1, "xinedai_overdue", 1, spec, subprocess_specs, files)
     ctx = RuntimeContext(

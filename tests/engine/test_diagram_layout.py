@@ -13,7 +13,10 @@ from xinedai_workflow.engine.diagram.document import check_file, layout_file, se
 
 ROOT = Path(__file__).resolve().parents[2]
 SHIPPED = sorted((ROOT / "processes").rglob("*.bpmn"))
-TEST_BUNDLES = sorted((ROOT / "tests").rglob("*.bpmn"))
+# tests/engine/stored_states/bundle is a frozen copy of an earlier shipped version (the one its
+# stored states were made with), kept byte for byte as it was: not a drawing anyone edits
+FROZEN = ROOT / "tests" / "engine" / "stored_states" / "bundle"
+TEST_BUNDLES = sorted(p for p in (ROOT / "tests").rglob("*.bpmn") if FROZEN not in p.parents)
 MAIN = ROOT / "processes" / "xinedai_overdue.bpmn"
 # the redesign of issue 15 splits the stages; until it lands, the shipped diagram's counts are known
 SHIPPED_PENDING_REDESIGN = True

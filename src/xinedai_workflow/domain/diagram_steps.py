@@ -116,7 +116,7 @@ def unreachable_after(outcome: str, call_attempts: int, unreachable: bool) -> bo
     return call_attempts >= 2 if outcome == "wrong_party" else bool(unreachable)
 
 
-def call_result(outcome: str) -> str:
+def call_result_of(outcome: str) -> str:
     """The route a call's outcome takes: promise, hardship, dispute, refused or no_contact."""
     return CALL_RESULTS.get(outcome, "no_contact")
 

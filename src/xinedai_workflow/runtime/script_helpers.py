@@ -150,7 +150,7 @@ SCRIPT_HELPERS: dict[str, Any] = {
     "dpd_on": diagram_steps.dpd_on,
     "call_notice": diagram_steps.call_notice,
     "unreachable_after": diagram_steps.unreachable_after,
-    "call_result": diagram_steps.call_result,
+    "call_result_of": diagram_steps.call_result_of,
     "after_no_contact": diagram_steps.after_no_contact,
     "hardship_facts": diagram_steps.hardship_facts,
     "promise_record": diagram_steps.promise_record,

@@ -215,6 +215,15 @@
     var tests = el("ul", { id: "proof-tests" });
     (t.items || []).forEach(function (i) { tests.appendChild(el("li", { class: i.passed ? "test-pass" : "test-fail", text: (i.passed ? "✓ " : "✗ ") + i.name + (i.message ? " — " + i.message : "") })); });
     box.appendChild(el("details", {}, [el("summary", { text: "Process tests (" + (t.items || []).length + ")" }), tests]));
+    // "attribute: old → new; …" for the [{attribute, old, new}] lists of the diff
+    function changeText(detail) {
+      if (typeof detail === "string") return detail;
+      if (!Array.isArray(detail)) return JSON.stringify(detail);
+      return detail.map(function (c) {
+        var show = function (v) { return v === null || v === undefined ? "∅" : String(v); };
+        return String(c.attribute).replace(/^@/, "") + ": " + show(c.old) + " → " + show(c["new"]);
+      }).join("; ");
+    }
     var diff = document.getElementById("diff");
     diff.textContent = "";
     var d = proof.diff || { elements: [], dmn_rows: [], files: [] };
@@ -223,12 +232,12 @@
     d.elements.forEach(function (c) {
       list.appendChild(el("li", { class: "diff-" + c.change }, [el("span", { class: "badge diff-" + c.change, text: c.change }), " ",
         el("button", { type: "button", class: "link", onclick: function () { focusProblem({ element_id: c.element_id, message: "" }); }, text: c.element_id }),
-        " " + (c.kind || "") + (c.detail ? " — " + (typeof c.detail === "string" ? c.detail : JSON.stringify(c.detail)) : "")]));
+        " " + (c.kind || "") + (c.detail ? " — " + changeText(c.detail) : "")]));
     });
     d.dmn_rows.forEach(function (r) {
       list.appendChild(el("li", { class: "diff-" + r.change }, [el("span", { class: "badge diff-" + r.change, text: r.change }), " ",
         el("a", { href: fileUrl(r.file) + "#" + encodeURIComponent(r.rule_id), "data-dmn-row": r.rule_id, text: r.file + " / " + r.decision_id + " / " + r.rule_id }),
-        r.detail ? " — " + (typeof r.detail === "string" ? r.detail : JSON.stringify(r.detail)) : ""]));
+        r.detail ? " — " + changeText(r.detail) : ""]));
     });
     d.files.forEach(function (f) { list.appendChild(el("li", { class: "diff-" + f.change, "data-diff-file": f.name, text: f.change + ": " + f.name })); });
     diff.appendChild(list);
