@@ -31,7 +31,9 @@ from xinedai_workflow.settings import Settings
 ROOT = Path(__file__).resolve().parents[1]
 BENCH_DIAGRAMS = Path(__file__).resolve().parent / "diagrams"
 TEST_DIAGRAMS = ROOT / "tests" / "diagrams"
-PROCESSES = ROOT / "processes"
+# the bundle the lines run; --compare against an older ref needs a diagram both sides can run
+# (e.g. tests/engine/stored_states/bundle, the diagram of eafda99), since diagrams use new helpers
+PROCESSES = Path(os.environ.get("XINEDAI_BENCH_PROCESSES", ROOT / "processes"))
 T_COLLECT = ("t_collect.bpmn", "t_route.dmn", "t_call_form.json")
 SECRET = "bench-secret-" + "b" * 32
 PG_ADMIN_URL = os.environ.get("XINEDAI_BENCH_PG_ADMIN", "postgresql://postgres@127.0.0.1:5432/postgres")
