@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import statistics
 import time
 import uuid
 from collections.abc import Callable
@@ -95,6 +96,12 @@ def engine_ceiling(
         return {name: (median(values) if values else None) for name, values in rates.items()}
     finally:
         services.db.dispose()
+
+
+def median_rate(step: Callable[[], None], seconds: float, runs: int) -> float:
+    """Calls per second of `step`, warmed, median of `runs` timed runs."""
+    _warm(step)
+    return statistics.median(_run_rate(step, seconds) for _ in range(runs))
 
 
 def _warm(step: Callable[[], None]) -> None:

@@ -51,7 +51,7 @@ def engine_line(db: Backend, isolated: bool, seconds: float) -> float:
         ctx = services.runtime.ctx
         variables = overdue_variables(OverdueEvent.model_validate(overdue_event()))
         now = datetime.now(UTC)
-        return engine_lines._rate(
+        return engine_lines.median_rate(
             lambda: start_instance(definition, variables, now, ctx).dump(), seconds, runs=3
         )
     finally:
