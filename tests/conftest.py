@@ -193,6 +193,16 @@ def overdue_event(loan_id: str | None = None, **overrides: Any) -> dict[str, Any
     return event
 
 
+def complete_named_task(client: TestClient, auth: TokenFactory, case_id: str, name: str) -> None:
+    """Claim and complete (with no data) the case's open task called `name`, as an admin worker."""
+    worker = auth("admin", groups=["collectors", "supervisors"], sub="ada")
+    tasks = client.get(f"/api/v1/tasks?case_id={case_id}", headers=worker).json()["items"]
+    task = next(t for t in tasks if t["name"] == name)
+    assert client.post(f"/api/v1/tasks/{task['task_id']}/claim", headers=worker).status_code == 200
+    done = client.post(f"/api/v1/tasks/{task['task_id']}/complete", headers=worker, json={"data": {}})
+    assert done.status_code == 200, done.text
+
+
 def start_case(client: TestClient, auth: TokenFactory, key: str = "t_collect", **variables: Any) -> str:
     loan_id = variables.pop("loan_id", f"L-{uuid.uuid4().hex[:10]}")
     body = {

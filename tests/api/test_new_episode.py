@@ -16,7 +16,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
-from tests.conftest import TokenFactory, diagram_files, overdue_event
+from tests.conftest import TokenFactory, complete_named_task, diagram_files, overdue_event
 from tests.tasks.helpers import live_server
 from xinedai_workflow.bootstrap import Services
 from xinedai_workflow.clock import ManualClock
@@ -55,21 +55,12 @@ def _actions(client: TestClient, auth: TokenFactory, case_id: str) -> list[str]:
     return [h["action"] for h in items]
 
 
-def _complete(client: TestClient, auth: TokenFactory, case_id: str, name: str) -> None:
-    worker = auth("admin", groups=["collectors", "supervisors"], sub="ada")
-    tasks = client.get(f"/api/v1/tasks?case_id={case_id}", headers=worker).json()["items"]
-    task = next(t for t in tasks if t["name"] == name)
-    assert client.post(f"/api/v1/tasks/{task['task_id']}/claim", headers=worker).status_code == 200
-    done = client.post(f"/api/v1/tasks/{task['task_id']}/complete", headers=worker, json={"data": {}})
-    assert done.status_code == 200, done.text
-
-
 def _into_review(client: TestClient, auth: TokenFactory, loan_id: str) -> str:
     """Open the loan's case by an overdue event and complete its call: collection over, in review."""
     opened = _post(client, auth, overdue_event(loan_id))
     assert opened.status_code == 201, opened.text
     case_id: str = opened.json()["case_id"]
-    _complete(client, auth, case_id, "call")
+    complete_named_task(client, auth, case_id, "call")
     case = _case(client, auth, case_id)
     assert case["status"] == "active" and case["stage"] == "review", case
     assert [t["name"] for t in case["open_tasks"]] == ["review"]
@@ -137,7 +128,7 @@ def test_every_earlier_case_counts_as_an_episode(
 ) -> None:
     loan_id = f"L-{uuid.uuid4().hex[:10]}"
     first = _into_review(client, auth, loan_id)
-    _complete(client, auth, first, "review")
+    complete_named_task(client, auth, first, "review")
     assert _case(client, auth, first)["status"] == "completed"
     second = _into_review(client, auth, loan_id)  # opened after a closed case: prior 1
     assert second != first and _case(client, auth, second)["variables"]["prior_overdue_count"] == 1

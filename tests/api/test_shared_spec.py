@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from tests.conftest import TokenFactory, diagram_files
+from tests.conftest import TokenFactory, complete_named_task, diagram_files
 from xinedai_workflow.bootstrap import Services
 from xinedai_workflow.settings import Settings
 
@@ -51,15 +51,6 @@ def _view(client: TestClient, auth: TokenFactory, case_id: str) -> dict[str, Any
     }
 
 
-def _complete(client: TestClient, auth: TokenFactory, case_id: str, name: str) -> None:
-    worker = auth("admin", groups=["collectors", "supervisors"], sub="ada")
-    tasks = client.get(f"/api/v1/tasks?case_id={case_id}", headers=worker).json()["items"]
-    task = next(t for t in tasks if t["name"] == name)
-    assert client.post(f"/api/v1/tasks/{task['task_id']}/claim", headers=worker).status_code == 200
-    done = client.post(f"/api/v1/tasks/{task['task_id']}/complete", headers=worker, json={"data": {}})
-    assert done.status_code == 200, done.text
-
-
 def _pay(client: TestClient, auth: TokenFactory, case_id: str) -> None:
     loan_id = client.get(f"/api/v1/cases/{case_id}", headers=auth("admin")).json()["loan_id"]
     body = {
@@ -76,7 +67,7 @@ def _run_to_end(client: TestClient, auth: TokenFactory, case_id: str) -> list[di
     """The case's view after start, after its call and after its review."""
     views = [_view(client, auth, case_id)]
     for name in ("call", "review"):
-        _complete(client, auth, case_id, name)
+        complete_named_task(client, auth, case_id, name)
         views.append(_view(client, auth, case_id))
     return views
 
