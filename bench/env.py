@@ -192,6 +192,9 @@ def free_port() -> int:
 class Serve:
     """A real `xinedai-workflow serve` (uvicorn) process without its embedded worker."""
 
+    name = "serve"
+    ready_path = "/health"
+
     def __init__(self, backend: Backend, workers: int) -> None:
         self.backend = backend
         self.workers = workers
@@ -199,12 +202,14 @@ class Serve:
         self.base_url = f"http://127.0.0.1:{self.port}"
         self.proc: subprocess.Popen[bytes] | None = None
 
-    def __enter__(self) -> Serve:
-        log = open(self.backend.workdir / f"serve-{self.port}.log", "wb")
+    def command(self) -> list[str]:
         args = [EXE, "serve", "--host", "127.0.0.1", "--port", str(self.port), "--no-worker"]
-        args += ["--workers", str(self.workers), "--log-level", "warning"]
+        return [*args, "--workers", str(self.workers), "--log-level", "warning"]
+
+    def __enter__(self) -> Serve:
+        log = open(self.backend.workdir / f"{self.name}-{self.port}.log", "wb")
         self.proc = subprocess.Popen(
-            args,
+            self.command(),
             cwd=ROOT,
             env=self.backend.env(),
             stdout=log,
@@ -214,14 +219,15 @@ class Serve:
         deadline = time.monotonic() + 90
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
-                raise RuntimeError(f"serve exited with {self.proc.returncode}; see {log.name}")
+                raise RuntimeError(f"{self.name} exited with {self.proc.returncode}; see {log.name}")
             try:
-                if httpx.get(self.base_url + "/health", timeout=1).status_code == 200:
+                if httpx.get(self.base_url + self.ready_path, timeout=1).status_code == 200:
                     return self
             except httpx.HTTPError:
                 pass
             time.sleep(0.2)
-        raise RuntimeError(f"serve did not become healthy; see {log.name}")
+        self.__exit__()
+        raise RuntimeError(f"{self.name} did not become healthy; see {log.name}")
 
     def __exit__(self, *_exc: object) -> None:
         if self.proc is not None and self.proc.poll() is None:

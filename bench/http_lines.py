@@ -9,9 +9,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
-import signal
-import subprocess
 import sys
 import time
 from collections.abc import Awaitable, Callable, Sequence
@@ -19,7 +16,7 @@ from typing import Any
 
 import httpx
 
-from .env import ROOT, Backend, Bundle, Serve, backend, make_workdir, median, overdue_event, pg_problem
+from .env import Backend, Bundle, Serve, backend, make_workdir, median, overdue_event, pg_problem
 
 
 async def _run_concurrently(
@@ -150,29 +147,14 @@ def http_lines(backend: Backend, workers: int, quick: bool) -> dict[str, float]:
 class BareServe(Serve):
     """bench/bare_app.py in its own uvicorn process (same settings as `serve`, one worker)."""
 
+    name = "bare"
+    ready_path = "/ping"
+
     def __init__(self, backend: Backend) -> None:
         super().__init__(backend, 1)
 
-    def __enter__(self) -> BareServe:
-        log = open(self.backend.workdir / f"bare-{self.port}.log", "wb")
-        args = [sys.executable, "-m", "bench.bare_app", "--port", str(self.port)]
-        self.proc = subprocess.Popen(
-            args,
-            cwd=ROOT,
-            env=self.backend.env(),
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            try:
-                if httpx.get(self.base_url + "/ping", timeout=1).status_code == 200:
-                    return self
-            except httpx.HTTPError:
-                time.sleep(0.2)
-        os.killpg(self.proc.pid, signal.SIGTERM)
-        raise RuntimeError(f"the bare app did not start; see {log.name}")
+    def command(self) -> list[str]:
+        return [sys.executable, "-m", "bench.bare_app", "--port", str(self.port)]
 
 
 def _ms_per_get(url: str, path: str, count: int) -> float:
