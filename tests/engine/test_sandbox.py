@@ -61,7 +61,7 @@ def test_runaway_scripts_stop_at_the_time_limit(source: str) -> None:
     started = time.monotonic()
     with pytest.raises(ScriptTimeout):
         env.execute(source, {})
-    assert time.monotonic() - started < 1.5
+    assert time.monotonic() - started < 5.0  # a missed limit never ends; the width is for loaded CI
 
 
 @pytest.mark.parametrize(

@@ -77,7 +77,7 @@ def test_the_default_limit_is_twenty_mebibytes(client: TestClient, auth: TokenFa
     body = b'{"events": [' + b" " * (20 * 1024 * 1024) + b"]}"
     began = time.perf_counter()
     _assert_413(client.post("/api/v1/events/overdue:batch", headers=auth("system"), content=body))
-    assert time.perf_counter() - began < 5
+    assert time.perf_counter() - began < 10  # refused early; the width is for a loaded CI machine
 
 
 def _nested(depth: int) -> Any:
@@ -121,7 +121,7 @@ def test_pathologically_deep_json_is_refused_quickly_without_a_5xx(
         )
         assert response.status_code in (400, 422), (path, response.status_code, response.text[:300])
         assert response.json()["error"]["code"]
-    assert time.perf_counter() - began < 5
+    assert time.perf_counter() - began < 10  # refused early; the width is for a loaded CI machine
     assert _stored(services) == 0
 
 

@@ -85,12 +85,14 @@ def test_poison_case_goes_to_error_and_its_neighbours_fire(
 def test_masking_long_text_is_linear(
     client: TestClient, auth: TokenFactory, deployed: dict[str, Any]
 ) -> None:
-    """Finding 4: 1 MB of e-mail-like characters without an '@' is masked in well under a second."""
+    """Finding 4: 1 MB of e-mail-like characters without an '@' is masked in linear time (the
+    quadratic pattern took 8.7 s for 80 KB, so about 20 minutes for this text; the bound is wide
+    so a loaded CI machine does not trip it)."""
     case_id = start_case(client, auth, note="a." * 400_000 + " wxm@example.com 13812345678")
     began = time.monotonic()
     response = client.get(f"/api/v1/cases/{case_id}", headers=auth("auditor"))
     assert response.status_code == 200
-    assert time.monotonic() - began < 3.0
+    assert time.monotonic() - began < 15.0
     note = response.json()["variables"]["note"]
     assert "wxm@" not in note and "13812345678" not in note
 
@@ -223,9 +225,10 @@ def test_formless_task_warns_at_deploy_and_accepts_only_an_empty_object(
 
 
 def test_instructions_that_fail_or_overrun_show_the_fallback(client: TestClient, auth: TokenFactory) -> None:
-    """Finding 6: never a 500, the view answers in time."""
+    """Finding 6: never a 500, the view answers in time: the nested loop would run for hours
+    (10**10 steps) without the render limit of 1 s, so a wide bound still proves the limit."""
     for source in [
-        "{% for i in range(10000) %}{% for j in range(10000) %}{% endfor %}{% endfor %}",
+        "{% for i in range(100000) %}{% for j in range(100000) %}{% endfor %}{% endfor %}",
         "{{ range(200000) | list }}",
         "{{ 10 ** 5000 }}",
         "{{ 1 // 0 }}",
@@ -239,7 +242,7 @@ def test_instructions_that_fail_or_overrun_show_the_fallback(client: TestClient,
         response = client.get(f"/api/v1/tasks/{task_id}", headers=auth("admin"))
         assert response.status_code == 200, (source, response.text)
         assert "could not be rendered" in response.json()["instructions"]
-        assert time.monotonic() - began < 4.0
+        assert time.monotonic() - began < 10.0
 
 
 def test_catastrophic_form_patterns_are_refused_or_linear(client: TestClient, auth: TokenFactory) -> None:
@@ -268,7 +271,7 @@ def test_catastrophic_form_patterns_are_refused_or_linear(client: TestClient, au
         f"/api/v1/tasks/{task_id}/complete", headers=headers, json={"data": {"v": "a" * 5000 + "b"}}
     )
     assert response.status_code == 422
-    assert time.monotonic() - began < 2.0
+    assert time.monotonic() - began < 10.0  # backtracking on 5,001 characters would never end
 
 
 def test_tokens_have_a_maximum_lifetime(client: TestClient) -> None:

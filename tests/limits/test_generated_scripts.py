@@ -45,7 +45,8 @@ def test_any_straight_line_script_ends_in_time_and_memory(
     instance = supervisor.start(definition_for(script), {}, NOW)
     snapshot = instance.snapshot()
     took = time.monotonic() - began
-    assert took < STEP_LIMIT + 1.0, script
+    # the kill comes at STEP_LIMIT; the slack covers replacing the killed process on a loaded machine
+    assert took < STEP_LIMIT + 3.0, script
     assert snapshot.status in ("active", "error")
     if snapshot.status == "error":
         assert snapshot.error is not None and snapshot.error.message
