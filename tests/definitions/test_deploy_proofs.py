@@ -71,15 +71,29 @@ def test_an_optional_variable_under_a_guard_is_not_a_problem() -> None:
     assert problems_after("templates/sms_reminder.txt.j2", "{{ hotline }}", defaulted) == []
 
 
-def test_an_unquoted_duration_says_to_quote_it() -> None:
-    found = problems_after(
-        "xinedai_overdue.bpmn",
-        "<bpmn:timeDuration>call_retry_wait</bpmn:timeDuration>",
-        "<bpmn:timeDuration>P3D</bpmn:timeDuration>",
-    )
-    assert [(p.file, p.element_id) for p in found] == [("xinedai_overdue.bpmn", "retry_wait")]
+@pytest.mark.parametrize(
+    ("old", "new", "element", "says"),
+    [
+        (  # an unquoted duration says to quote it
+            "<bpmn:timeDuration>call_retry_wait</bpmn:timeDuration>",
+            "<bpmn:timeDuration>P3D</bpmn:timeDuration>",
+            "retry_wait",
+            'write the duration in quotes: "P3D"',
+        ),
+        (  # a start default must be a literal
+            '<spiffworkflow:property name="default.prior_overdue_count" value="0"/>',
+            '<spiffworkflow:property name="default.prior_overdue_count" value="count()"/>',
+            "start",
+            "start default 'prior_overdue_count' = 'count()' is not a Python literal",
+        ),
+    ],
+    ids=["unquoted-duration", "start-default"],
+)
+def test_a_bad_diagram_value_is_refused_on_its_element(old: str, new: str, element: str, says: str) -> None:
+    found = problems_after("xinedai_overdue.bpmn", old, new)
+    assert [(p.file, p.element_id) for p in found] == [("xinedai_overdue.bpmn", element)]
     assert found[0].line is not None
-    assert 'write the duration in quotes: "P3D"' in found[0].message
+    assert says in found[0].message
 
 
 def test_a_quoted_literal_of_the_wrong_kind_is_refused() -> None:

@@ -31,6 +31,7 @@ from .engine_time import engine_time
 from .sandbox import SandboxEnvironment, SandboxLimits
 from .serializer import dump_workflow, load_workflow, to_json_value
 from .spec_checks import event_definitions, user_task_properties
+from .start_defaults import start_defaults
 from .task_scan import EngineWorkflow
 
 
@@ -237,6 +238,7 @@ class EngineInstance:
         clash = set(ctx.helpers).intersection(variables)
         if clash:
             raise InvalidVariables(f"variable name(s) {sorted(clash)} are reserved for helper functions")
+        variables = {**start_defaults(definition.spec), **variables}
         start_task = workflow.task_tree
         start_task.data.update(variables)
         workflow.task_tree.data = dict(start_task.data)

@@ -23,6 +23,7 @@ from SpiffWorkflow.specs.base import TaskSpec
 from .dmn_cells import dmn_cell_expression, dmn_cell_problem
 from .problems import Problem
 from .sandbox import ScriptRejected, check_expression, check_script
+from .start_defaults import declared_defaults, literal_problem
 
 STAGES = ("assessment", "informal", "formal", "litigation", "mediation", "review", "closed")
 Locate = Callable[[str | None], tuple[str | None, int | None]]
@@ -90,6 +91,7 @@ def assigned_names(task_specs: Iterable[TaskSpec]) -> frozenset[str]:
     """Every name a script, pre/post script, DMN output or task result of the specs assigns."""
     names: set[str] = set()
     for ts in task_specs:
+        names.update(declared_defaults(ts))
         extensions = getattr(ts, "extensions", None) or {}
         for source in (
             getattr(ts, "script", None),
@@ -190,6 +192,7 @@ class SpecChecker:
             if element is None:
                 continue
             self._check_scripts(ts, element, out)
+            self._check_start_defaults(ts, element, out)
             self._check_conditions(ts, element, out)
             self._check_events(ts, element, out)
             self._check_service(ts, element, out)
@@ -222,6 +225,13 @@ class SpecChecker:
         for key in ("preScript", "postScript"):
             if extensions.get(key):
                 self._code(extensions[key], "script", element, out)
+
+    @staticmethod
+    def _check_start_defaults(ts: TaskSpec, element: str, out: Findings) -> None:
+        for name, literal in declared_defaults(ts).items():
+            problem = literal_problem(name, literal)
+            if problem:
+                out.error(element, problem)
 
     def _check_conditions(self, ts: TaskSpec, element: str, out: Findings) -> None:
         for condition, _target in getattr(ts, "cond_task_specs", None) or []:
