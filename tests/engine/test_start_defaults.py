@@ -45,6 +45,11 @@ def test_given_facts_win_over_the_defaults_and_are_read_as_their_types() -> None
         ("x", "today()", False),
         ("x", "none", False),
         ("not a name", "0", False),
+        ("x", "b'bytes'", False),  # a literal the case state cannot store
+        ("x", "{1, 2}", False),
+        ("x", "1j", False),
+        ("x", "[" * 50_000 + "]" * 50_000, False),  # too long for a default, parsed or not
+        ("x", "9" * 5000, False),
     ],
 )
 def test_a_default_must_be_a_literal_for_a_variable_name(name: str, literal: str, ok: bool) -> None:

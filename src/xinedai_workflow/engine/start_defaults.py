@@ -16,7 +16,12 @@ from SpiffWorkflow.bpmn.specs.event_definitions.simple import NoneEventDefinitio
 from SpiffWorkflow.bpmn.specs.mixins.events.start_event import StartEvent
 from SpiffWorkflow.specs.base import TaskSpec
 
+from .storable import UnstorableValue, check_storable
+
 PREFIX = "default."
+# a default is a short fact (None, 0, "none", []): longer text is a mistake, and a bound keeps
+# the parser's recursion and memory small on an untrusted upload
+MAX_LITERAL_CHARS = 1000
 
 
 def declared_defaults(task_spec: TaskSpec) -> dict[str, str]:
@@ -34,10 +39,16 @@ def literal_problem(name: str, literal: str) -> str | None:
     """Why `literal` cannot be the default of `name`, or None when it can."""
     if not name.isidentifier():
         return f"start default {name!r} is not a variable name"
+    if len(literal) > MAX_LITERAL_CHARS:
+        return f"start default {name!r} is longer than {MAX_LITERAL_CHARS} characters"
     try:
-        ast.literal_eval(literal)
-    except (ValueError, SyntaxError):
+        value = ast.literal_eval(literal)
+    except (ValueError, SyntaxError, TypeError, RecursionError, MemoryError):
         return f"start default {name!r} = {literal!r} is not a Python literal (None, 0, 'none', [])"
+    try:
+        check_storable(value, name)
+    except UnstorableValue as refused:
+        return f"start default {name!r} = {literal!r} cannot be stored in a case: {refused}"
     return None
 
 
