@@ -289,7 +289,11 @@ def _workflows(workflow: BpmnWorkflow) -> list[Any]:
     return [workflow, *workflow.subprocesses.values()]
 
 
-def _blockers(workflow: BpmnWorkflow, plans: Mapping[str, _SpecPlan], version: int) -> list[Blocker]:
+def _blockers(
+    workflow: BpmnWorkflow, plans: Mapping[str, _SpecPlan], target: ProcessDefinition
+) -> list[Blocker]:
+    version = target.version
+    elsewhere = _containers(target)
     found: list[Blocker] = []
     for sub_id, sub in workflow.subprocesses.items():
         plan = plans.get(sub.spec.name)
@@ -307,7 +311,7 @@ def _blockers(workflow: BpmnWorkflow, plans: Mapping[str, _SpecPlan], version: i
         if plan is None or plan.new is None:
             continue
         for task in wf.get_tasks(skip_subprocesses=True):
-            blocker = _task_blocker(task, plan, version)
+            blocker = _task_blocker(task, plan, version, elsewhere.get(_element(task.task_spec) or ""))
             if blocker is not None:
                 found.append(blocker)
     by_element: dict[str, Blocker] = {}
@@ -316,22 +320,37 @@ def _blockers(workflow: BpmnWorkflow, plans: Mapping[str, _SpecPlan], version: i
     return list(by_element.values())
 
 
-def _task_blocker(task: Task, plan: _SpecPlan, version: int) -> Blocker | None:
+def _containers(target: ProcessDefinition) -> dict[str, str]:
+    """Element id → the (sub)process of `target` that holds it."""
+    found: dict[str, str] = {}
+    for spec in [target.spec, *target.subprocess_specs.values()]:
+        for ts in spec.task_specs.values():
+            if element := getattr(ts, "bpmn_id", None):
+                found.setdefault(element, spec.name)
+    return found
+
+
+def _task_blocker(task: Task, plan: _SpecPlan, version: int, moved_to: str | None = None) -> Blocker | None:
     spec = task.task_spec
     element = _element(spec) or spec.name
     if not task.has_state(_RAN | _LIVE):
         return None  # predicted, or a cancelled branch: nothing of it has happened
     target = plan.aligned(spec)
     if target is None:
+        where = f"version {version} does not have it here"
+        if moved_to is not None and moved_to != plan.old.name:
+            # a person reads "does not have" as "deleted"; say that it moved, and why that matters
+            where = (
+                f"version {version} has it inside {moved_to!r} instead of {plan.old.name!r}, and a "
+                "case cannot be carried from one subprocess into another"
+            )
         if task.has_state(TaskState.READY | TaskState.WAITING):
             return Blocker(
-                element,
-                f"the case waits at {element!r}, which version {version} does not have: "
-                f"map it to an element of version {version}",
+                element, f"the case waits at {element!r}; {where}: map it to an element of version {version}"
             )
         return Blocker(
             element,
-            f"{element!r} {_state_word(task)} on this case and version {version} does not have it: "
+            f"{element!r} {_state_word(task)} on this case; {where}: "
             f"map it to an element of version {version}",
         )
     changes = plan.changes_of(spec)
@@ -486,7 +505,7 @@ def migrate_instance(
     plans = _plans(instance.definition, target, mapping)
     workflow = instance.workflow
     states = _states(workflow)
-    blockers = _blockers(workflow, plans, target.version)
+    blockers = _blockers(workflow, plans, target)
     if blockers:
         return MigrationResult(_report(states, plans, target, set()), blockers)
     try:
