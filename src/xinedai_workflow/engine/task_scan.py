@@ -15,11 +15,13 @@ for every ``get_tasks`` call that filters by state alone.
 SpiffWorkflow also walks the tree after every completed task to update its WAITING tasks
 (``update_waiting_tasks``, a lazy iterator). Most of those walks find none: `has_waiting` looks
 at the workflow's task dictionary first (every task the walk can reach is in it), and only when
-one is WAITING does the stock walk run — so the same tasks are updated in the same order.
+one is WAITING does the walk run (`waiting_tasks`, as lazy as the stock iterator) — so the same
+tasks are updated in the same order.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 from SpiffWorkflow.bpmn.util.subworkflow import BpmnSubWorkflow
@@ -30,6 +32,7 @@ from SpiffWorkflow.util.task import TaskState
 MAX_DEPTH = 1000  # SpiffWorkflow's TaskIterator default
 _FINISHED = TaskState.FINISHED_MASK
 _WAITING = TaskState.WAITING
+_FUTURE = TaskState.FUTURE  # the iterator descends below definite tasks only when asked for WAITING
 
 
 def _descent(state: int) -> tuple[int, bool]:
@@ -83,6 +86,16 @@ def tasks_in_state(workflow: Any, state: int) -> list[Task]:
     return found
 
 
+def _back_up(leaf: Task, following: Task, depth: int) -> int:
+    """The iterator's leaf bookkeeping: its depth after backing up to the next task's parent."""
+    ancestor = following.parent
+    current = leaf.parent
+    while current is not None and current != ancestor:
+        current = current.parent
+        depth -= 1
+    return depth
+
+
 def walk_with_depth(workflow: Any, state: int) -> list[Task]:
     """`tasks_in_state` with the iterator's depth bookkeeping, for trees that may reach its limit."""
     min_state, skip_finished_subprocesses = _descent(state)
@@ -105,15 +118,35 @@ def walk_with_depth(workflow: Any, state: int) -> list[Task]:
                 stack.append(subprocess.task_tree)
             depth += 1
         elif stack:
-            # the iterator's leaf bookkeeping: back up to the next task's parent
-            ancestor = stack[-1].parent
-            current = task.parent
-            while current is not None and current != ancestor:
-                current = current.parent
-                depth -= 1
+            depth = _back_up(task, stack[-1], depth)
         if task_state & state:
             found.append(task)
     return found
+
+
+def waiting_tasks(workflow: Any) -> Iterator[Task]:
+    """What ``TaskIterator(workflow.task_tree, state=WAITING)`` yields (``update_waiting_tasks``'s
+    walk, without subprocesses), as lazily: each task's children are read when the walk reaches
+    it, after the tasks before it were updated."""
+    stack: list[Task] = [workflow.task_tree]
+    depth = 0
+    while stack:
+        task = stack.pop()
+        if task._children and task._state >= _FUTURE and depth < MAX_DEPTH:
+            tasks = task.workflow.tasks
+            stack.extend([tasks.get(child) for child in reversed(task._children)])
+            depth += 1
+        elif stack:
+            depth = _back_up(task, stack[-1], depth)
+        if task._state & _WAITING:
+            yield task
+
+
+def update_waiting(workflow: Any) -> None:
+    """``Workflow.update_waiting_tasks``: no walk when no task is WAITING, else the same walk."""
+    if has_waiting(workflow):
+        for task in waiting_tasks(workflow):
+            task.task_spec._update(task)
 
 
 def _get_tasks(workflow: Any, first_task: Task | None, kwargs: dict[str, Any]) -> list[Task] | None:
@@ -128,15 +161,14 @@ def has_waiting(workflow: Any) -> bool:
 
 
 class _FastQueries:
-    """`tasks_in_state` for state queries and `has_waiting` before the WAITING-task update."""
+    """`tasks_in_state` for state queries, `update_waiting` for the WAITING-task update."""
 
     def get_tasks(self, first_task: Task | None = None, **kwargs: Any) -> list[Task]:
         found = _get_tasks(self, first_task, kwargs)
         return found if found is not None else list(super().get_tasks(first_task, **kwargs))  # type: ignore[misc]
 
     def update_waiting_tasks(self) -> None:
-        if has_waiting(self):
-            super().update_waiting_tasks()  # type: ignore[misc]
+        update_waiting(self)
 
 
 class EngineSubWorkflow(_FastQueries, BpmnSubWorkflow):
