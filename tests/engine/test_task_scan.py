@@ -7,7 +7,8 @@ from typing import Any
 
 import pytest
 from SpiffWorkflow.bpmn.util.task import BpmnTaskIterator
-from SpiffWorkflow.util.task import TaskState
+from SpiffWorkflow.util.task import TaskIterator, TaskState
+from SpiffWorkflow.workflow import Workflow
 
 from tests.engine.shipped import NOW, shipped, variables, walk
 from xinedai_workflow.engine import EngineInstance, task_scan
@@ -29,6 +30,12 @@ def _same_as_iterator(instance: EngineInstance) -> None:
         for mask in MASKS:
             stock = list(BpmnTaskIterator(each.task_tree, state=mask))
             assert task_scan.tasks_in_state(each, mask) == stock, (each, TaskState.get_name(mask))
+            assert task_scan.walk_with_depth(each, mask) == stock, (each, TaskState.get_name(mask))
+        # update_waiting_tasks skips its walk only when the walk would find no WAITING task
+        waiting = list(TaskIterator(each.task_tree, state=TaskState.WAITING))
+        assert list(task_scan.waiting_tasks(each)) == waiting, each
+        if waiting:
+            assert task_scan.has_waiting(each), each
 
 
 @pytest.fixture(scope="module")
@@ -57,6 +64,7 @@ def test_every_timer_fires_as_with_spiffworkflows_own_scan(
     for way in ("fast", "stock"):
         if way == "stock":
             monkeypatch.setattr(task_scan, "_get_tasks", lambda *_args: None)  # every query the stock way
+            monkeypatch.setattr(task_scan, "update_waiting", Workflow.update_waiting_tasks)  # and walk
         runs[way] = [walk(_start(engine), definition, ctx, 40, timers_first=first) for first in (False, True)]
     assert runs["fast"] == runs["stock"]
     fired = {element for steps in runs["fast"] for step in steps for element in step["fired"]}

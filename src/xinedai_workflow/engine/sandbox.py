@@ -33,7 +33,7 @@ from RestrictedPython.PrintCollector import PrintCollector
 from SpiffWorkflow.bpmn.script_engine.python_environment import BasePythonScriptEngineEnvironment
 
 from .sandbox_guards import Guards, ScriptLimitExceeded, check_format_spec
-from .storable import UnstorableValue, check_storable
+from .storable import UnstorableValue, all_surely_storable, check_storable
 
 MAX_RANGE = 100_000
 
@@ -395,6 +395,7 @@ class SandboxEnvironment(BasePythonScriptEngineEnvironment):
         self.helpers = dict(helpers)
         self.limits = limits or SandboxLimits()
         self._base_globals = {**_GUARDS, **self.helpers}
+        self._hidden = frozenset(self._base_globals)
         self.service_handler: Callable[..., str] | None = None
 
     def _globals_for(self, context: Mapping[str, Any], external: Mapping[str, Any] | None) -> dict[str, Any]:
@@ -421,12 +422,18 @@ class SandboxEnvironment(BasePythonScriptEngineEnvironment):
         before = set(scope)
         with _Deadline(self.limits.time_limit_seconds):
             exec(code, scope)  # sandboxed: RestrictedPython code + guarded globals
-        hidden = set(self._base_globals) | set(external_context or {})
-        for key in before - set(scope):
+        hidden = self._hidden.union(external_context) if external_context else self._hidden
+        for key in before - scope.keys():
             context.pop(key, None)  # `del x` in the script removes the variable
-        for key, value in scope.items():
-            if key in hidden or key.startswith("_") or callable(value) or isinstance(value, ModuleType):
-                continue
+        left = [
+            (key, value)
+            for key, value in scope.items()
+            if not (key in hidden or key.startswith("_") or callable(value) or isinstance(value, ModuleType))
+        ]
+        if all_surely_storable([value for _key, value in left]):
+            context.update(left)
+            return True
+        for key, value in left:  # the one by one check and update, up to the first unstorable value
             try:
                 check_storable(value, key)
             except UnstorableValue as err:  # fails the script task, naming the variable

@@ -92,8 +92,9 @@ class StateWriter:
         return {k: v for k, v in data.items() if not callable(v) and not isinstance(v, ModuleType)}
 
     # -- structure ----------------------------------------------------------------------------
-    def task(self, task: Task, tasks: dict[Any, Task]) -> dict[str, Any]:
-        """TaskConverter.to_dict (with its ``typename``), values made plain."""
+    def task(self, task: Task, tasks: dict[Any, Task], names: dict[Any, str]) -> dict[str, Any]:
+        """TaskConverter.to_dict (with its ``typename``), values made plain; `names`: the ids of
+        `tasks` as strings (each UUID formatted once per state, not at every mention)."""
         parent = tasks.get(task._parent)
         plain = self.plain
         if parent is None:
@@ -112,10 +113,11 @@ class StateWriter:
                     "deletions": [k for k in before if k not in after],
                 }
         internal = task.internal_data
+        name = names.get
         return {
-            "id": str(task.id),
-            "parent": str(task._parent) if parent is not None else None,
-            "children": [str(child) for child in task._children],
+            "id": name(task.id) or str(task.id),
+            "parent": name(task._parent) or str(task._parent) if parent is not None else None,
+            "children": [name(child) or str(child) for child in task._children],
             "last_state_change": plain(task.last_state_change),
             "state": task._state,
             "task_spec": task.task_spec.name,
@@ -128,6 +130,7 @@ class StateWriter:
 
     def _common(self, workflow: Any) -> dict[str, Any]:
         tasks = workflow.tasks
+        names = {key: str(key) for key in tasks}
         last = workflow.last_task
         return {
             "data": self.plain(self._clean(workflow.data)),
@@ -135,7 +138,7 @@ class StateWriter:
             "last_task": str(last.id) if last is not None else None,
             "success": workflow.success,
             "completed": workflow.completed,
-            "tasks": {str(k): self.task(t, tasks) for k, t in tasks.items()},
+            "tasks": {names[k]: self.task(t, tasks, names) for k, t in tasks.items()},
             "root": str(workflow.task_tree.id),
         }
 
