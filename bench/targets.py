@@ -73,14 +73,19 @@ def request_path_table(results: Results) -> str:
     out = [head, "-" * len(head)]
     for label, cell in rows:
         out.append(f"{label:<{label_width}}" + "".join(f"  {cell(n):>12}" for n in measured))
-    row = f"{f'service ÷ bare (target ≤ {PATH_TARGET}×)':<{label_width}}"
+    whole = f"{'whole request: service /health ÷ bare /health':<{label_width}}"
+    out.append(
+        whole + "".join(f"  {p['service /health'] / p['bare /health']:>11.2f}×" for p in measured.values())
+    )
+    row = f"{f'request path: service ÷ bare (target ≤ {PATH_TARGET}×)':<{label_width}}"
     for service, bare in costs.values():
         ratio = service / bare
         row += f"  {f'{ratio:.2f}× ' + ('✓' if ratio <= PATH_TARGET else '✗'):>12}"
     out.append(row)
     out.append(
         "the handler (SELECT 1) costs bare /health − bare /ping; both apps one uvicorn worker, the"
-        " settings of `serve`, measured interleaved; client time is in both"
+        " settings of `serve`, measured interleaved; client time is in both (a difference of"
+        " medians: noisy on a loaded machine)"
     )
     return "\n".join(out)
 
@@ -119,7 +124,9 @@ def _shares(value: Value, reference: Value) -> Figure:
 def _plain(value: Value, unit: str = "") -> Figure:
     def figure(r: Results, c: Column) -> tuple[float, str] | None:
         v = value(r, c)
-        return None if v is None else (v, f"{v:,.0f}{unit}" if v >= 100 else f"{v:g}{unit}")
+        if v is None:
+            return None
+        return v, (f"{v:,.0f}" if unit == "/s" else f"{v:.2f}".rstrip("0").rstrip(".")) + unit
 
     return figure
 
