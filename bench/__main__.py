@@ -3,12 +3,16 @@
     .venv/bin/python -m bench                  # everything (about 10-15 minutes on 2 cores)
     .venv/bin/python -m bench --quick          # small sizes, one run each (a smoke test)
     .venv/bin/python -m bench --backends sqlite --lines 1,3,7
-    .venv/bin/python -m bench --compare main   # line 1 here and on git ref `main`, alternating
+    .venv/bin/python -m bench --compare main   # lines 1-5 here and on git ref `main`, alternating
     .venv/bin/python -m bench --isolation-compare    # lines 1-5, step isolation on vs off (isolation.py)
 
 PostgreSQL is the server at XINEDAI_BENCH_PG_ADMIN (default postgresql://postgres@127.0.0.1:5432/
 postgres); the benchmark creates and drops its own databases there. Without a server the
 PostgreSQL column says why. Line 1 does not touch a database and is the same in both columns.
+Lines 1-4 have a second column per backend, "1-task": the same line with the one-task diagram
+(bench/diagrams/b_one.bpmn, start → user task) as the default process. Below the table: the
+one-task diagram's figures as ratios to the in-process engine, the request path against a bare
+FastAPI app, SQL statements per call, and every issue-19 target with its figure.
 """
 
 from __future__ import annotations
@@ -20,22 +24,27 @@ import platform
 import shutil
 import sys
 import time
-from collections.abc import Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
+from typing import TypeVar
 
-from . import compare, engine_lines, http_lines, inbox, isolation, timer_lines
+from . import compare, engine_lines, http_lines, inbox, isolation, statement_counts, targets, timer_lines
 from .env import PG_ADMIN_URL, Backend, Bundle, backend, make_workdir, pg_problem
+from .results import Column, Results
+
+T = TypeVar("T")
 
 BACKENDS = {"sqlite": "SQLite", "postgres": "PostgreSQL"}
 
 
-@dataclass
-class Column:
-    """One backend's figures (None: not measured) and why a line could not run."""
-
-    values: dict[str, float] = field(default_factory=dict)
-    notes: dict[str, str] = field(default_factory=dict)
-    skipped: str | None = None
+def _attempt(column: Column, what: str, measure: Callable[[], T], empty: T) -> T:
+    """`measure()`, or `empty` with a note when it fails (e.g. on an older ref without its helpers)."""
+    try:
+        return measure()
+    except Exception as err:
+        logging.exception("%s failed", what)
+        column.notes[what] = f"failed: {type(err).__name__}: {str(err)[:200]}"
+        return empty
 
 
 @dataclass(frozen=True)
@@ -57,7 +66,9 @@ LINES = [
 ]
 
 
-def run_backend(kind: str, bundle: Bundle, lines: set[int], quick: bool, serve_workers: int) -> Column:
+def run_backend(
+    kind: str, bundle: Bundle, one_task: Bundle, lines: set[int], quick: bool, serve_workers: int
+) -> Column:
     column = Column()
     workdir = make_workdir()
     try:
@@ -82,6 +93,19 @@ def run_backend(kind: str, bundle: Bundle, lines: set[int], quick: bool, serve_w
                 figures = http_lines.http_lines(db, serve_workers, quick)
                 column.values.update({k.removeprefix("line"): v for k, v in figures.items()})
                 column.notes["2"] = f"serve --workers {serve_workers}, 16 connections"
+                _progress(f"{db.name}: lines 2-4, one-task diagram")
+                one_db = replace(db, bundle=one_task)
+                column.one = _attempt(
+                    column, "1-task", lambda: http_lines.one_task_lines(one_db, serve_workers, quick), {}
+                )
+                _progress(f"{db.name}: request path, service and bare FastAPI app")
+                column.path = _attempt(column, "path", lambda: http_lines.request_path_line(db, quick), {})
+            if lines & {2, 3, 4, 5}:  # after line 5: the counted starts' timers must not be due in it
+                _progress(f"{db.name}: SQL statements per call (in process)")
+                calls = 5 if quick else 20
+                column.sql = _attempt(
+                    column, "sql", lambda: statement_counts.measure(db, one_task, calls), {}
+                )
             if 6 in lines:
                 _progress(f"{db.name}: line 6 (inbox, seeding {'20,000' if quick else '100,000'} open tasks)")
                 figures = inbox_line(db, 20_000 if quick else 100_000, 50 if quick else 300)
@@ -126,6 +150,20 @@ def _fmt(value: float | None, digits: int = 0) -> str:
     return f"{value:,.{digits}f}"
 
 
+def _cell_one(line: Line, column: Column, ceiling: float | None) -> str:
+    """A cell of the one-task column (lines 1-4 only)."""
+    if line.number > 4:
+        return ""
+    if column.skipped:
+        return "–"
+    if line.number == 1:
+        return _fmt(ceiling)
+    value = column.one.get(str(line.number))
+    if line.number == 3 and value is not None and ceiling:
+        return f"{_fmt(value)} ({value / ceiling:.0%})"
+    return _fmt(value)
+
+
 def _cell(line: Line, column: Column, ceiling: float | None) -> str:
     v = column.values
     if column.skipped:
@@ -163,36 +201,50 @@ def _met(line: Line, column: Column, ceiling: float | None) -> bool | None:
         return None
 
 
-def render(
-    columns: dict[str, Column], ceiling: float | None, line1: dict[str, float | None], bundle: Bundle
-) -> str:
-    names = list(columns)
-    cells = {n: [_cell(line, columns[n], ceiling) for line in LINES] for n in names}
-    width = {n: max(len(n), *(len(c) + 2 for c in cells[n])) for n in names}
+def render(results: Results) -> str:
+    columns, ceiling = results.columns, results.line1.get("ours")
+    ceiling_one = results.line1_one.get("ours")
+    cells: dict[str, list[str]] = {}
+    for n, column in columns.items():
+        cells[n] = [_cell(line, column, ceiling) for line in LINES]
+        cells[f"{n} 1-task"] = [_cell_one(line, column, ceiling_one) for line in LINES]
+    width = {n: max(len(n), *(len(c) + 2 for c in cells[n])) for n in cells}
     label_width = max(len(f"{line.number}  {line.label}") for line in LINES)
-    head = f"{'line':<{label_width}}  {'target':<10}" + "".join(f"  {n:>{width[n]}}" for n in names)
+    head = f"{'line':<{label_width}}  {'target':<10}" + "".join(f"  {n:>{width[n]}}" for n in cells)
     out = [head, "-" * len(head)]
     for index, line in enumerate(LINES):
         row = f"{f'{line.number}  {line.label}':<{label_width}}  {line.target:<10}"
-        for n in names:
-            met = _met(line, columns[n], ceiling)
+        for n in cells:
+            met = _met(line, columns[n], ceiling) if n in columns else None
             mark = {True: " ✓", False: " ✗", None: "  "}[met]
             row += f"  {cells[n][index] + mark:>{width[n]}}"
         out.append(row)
     out.append("")
-    out.append(f"diagram: {bundle.note}; line 1 is the runtime's engine (sandboxed, in a step process),")
-    in_process, stock = line1.get("in_process"), line1.get("stock")
+    out.append(f"diagram: {results.note}; line 1 is the runtime's engine (sandboxed, in a step process),")
+    in_process, stock = results.line1.get("in_process"), results.line1.get("stock")
     ratio = f" ({in_process / stock:.2f}× stock)" if in_process and stock else ""
     out.append(
         f"on one core. EngineInstance in process: {_fmt(in_process)}/s{ratio}; stock SpiffWorkflow"
         f" (its engine, logging and converters, spec-free json): {_fmt(stock)}/s"
     )
-    for n in names:
-        for key, note in columns[n].notes.items():
+    out.append(
+        "1-task: the same line with bench/diagrams/b_one.bpmn (start → user task) as the default process"
+    )
+    for n, column in columns.items():
+        for key, note in column.notes.items():
             if key != "7":
-                out.append(f"{n}, line {key}: {note}")
-        if columns[n].skipped:
-            out.append(f"{n}: {columns[n].skipped}")
+                out.append(f"{n}, line {key}: {note}" if key[0].isdigit() else f"{n}, {key}: {note}")
+        if column.skipped:
+            out.append(f"{n}: {column.skipped}")
+    for section in (
+        targets.one_task_table(results),
+        targets.request_path_table(results),
+        statement_counts.render({n: c.sql for n, c in columns.items() if c.sql}),
+        targets.target_table(results),
+    ):
+        if section:
+            out += ["", section]
+    out.append("")
     out.append(f"machine: {platform.platform()}, {os.cpu_count()} cores, Python {platform.python_version()}")
     return "\n".join(out)
 
@@ -215,11 +267,21 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     parser.add_argument("--serve-workers-sqlite", type=int, default=1, help="uvicorn workers on SQLite")
     parser.add_argument("--serve-workers-postgres", type=int, default=2, help="uvicorn workers on PostgreSQL")
-    parser.add_argument("--compare", metavar="REF", help="line 1 here and on git ref REF, alternating")
+    parser.add_argument(
+        "--compare", metavar="REF", help="the asked lines (1-5 of them) here and on git ref REF, alternating"
+    )
     parser.add_argument("--repeats", type=int, default=3, help="--compare: alternating runs per side")
+    parser.add_argument(
+        "--json", action="store_true", help="print the figures as one JSON line (for --compare)"
+    )
     args = parser.parse_args(argv)
     if args.compare:
-        print(compare.compare(args.compare, args.repeats, 1.0 if args.quick else 2.0, 3 if args.quick else 5))
+        asked = [n for n in args.lines.split(",") if n.strip() in {"1", "2", "3", "4", "5"}]
+        print(
+            compare.compare(
+                args.compare, args.repeats, args.quick, ",".join(asked), args.backends, args.diagram
+            )
+        )
         return 0
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     lines = {int(n) for n in args.lines.split(",") if n.strip()}
@@ -231,22 +293,27 @@ def main(argv: Sequence[str] | None = None) -> int:
     workdir = make_workdir()
     try:
         bundle = Bundle.choose(workdir, args.diagram)
-        ceiling = None
-        line1: dict[str, float | None] = {}
-        columns: dict[str, Column] = {}
+        one_task = Bundle.one_task(workdir)
+        results = Results({}, note=bundle.note)
+        seconds = 1.0 if args.quick else 2.0
+        if 1 in lines:
+            _progress("line 1 (engine ceiling, in-process), default process and one-task diagram")
+            results.line1 = engine_lines.engine_ceiling(bundle, workdir, seconds=seconds)
+            try:
+                results.line1_one = engine_lines.engine_ceiling(one_task, workdir, seconds=seconds)
+            except Exception:  # an older ref (--compare): the column says n/a
+                logging.exception("line 1 on the one-task diagram failed")
         for kind in kinds:
             name = BACKENDS[kind]
             problem = pg_problem() if kind == "postgres" else None
             if problem is not None:
-                columns[name] = Column(skipped=f"not run: no PostgreSQL at {PG_ADMIN_URL} ({problem})")
+                results.columns[name] = Column(
+                    skipped=f"not run: no PostgreSQL at {PG_ADMIN_URL} ({problem})"
+                )
                 continue
-            if 1 in lines and ceiling is None:
-                _progress("line 1 (engine ceiling, in-process)")
-                line1 = engine_lines.engine_ceiling(bundle, workdir, seconds=1.0 if args.quick else 2.0)
-                ceiling = line1["ours"]
             workers = args.serve_workers_sqlite if kind == "sqlite" else args.serve_workers_postgres
-            columns[name] = run_backend(kind, bundle, lines, args.quick, workers)
-        print(render(columns, ceiling, line1, bundle))
+            results.columns[name] = run_backend(kind, bundle, one_task, lines, args.quick, workers)
+        print(results.to_json() if args.json else render(results))
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
     return 0

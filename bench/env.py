@@ -35,6 +35,7 @@ TEST_DIAGRAMS = ROOT / "tests" / "diagrams"
 # (e.g. tests/engine/stored_states/bundle, the diagram of eafda99), since diagrams use new helpers
 PROCESSES = Path(os.environ.get("XINEDAI_BENCH_PROCESSES", ROOT / "processes"))
 T_COLLECT = ("t_collect.bpmn", "t_route.dmn", "t_call_form.json")
+ONE_TASK = BENCH_DIAGRAMS / "b_one.bpmn"
 SECRET = "bench-secret-" + "b" * 32
 PG_ADMIN_URL = os.environ.get("XINEDAI_BENCH_PG_ADMIN", "postgresql://postgres@127.0.0.1:5432/postgres")
 PG_BENCH_DB = os.environ.get("XINEDAI_BENCH_PG_DB", "xinedai_bench")  # own name: parallel runs
@@ -79,6 +80,15 @@ class Bundle:
             raise SystemExit(f"processes/xinedai_overdue.bpmn cannot be used: {problem}")
         fallback.note += f" (processes/xinedai_overdue.bpmn: {problem})"
         return fallback
+
+    @classmethod
+    def one_task(cls, workdir: Path) -> Bundle:
+        """The one-task diagram (start → user task → end) as the default process: the second
+        column of lines 1-4, where the engine does least and the service's own cost shows."""
+        directory = workdir / "one_task"
+        directory.mkdir(parents=True, exist_ok=True)
+        shutil.copy(ONE_TASK, directory / ONE_TASK.name)
+        return cls("b_one", directory, "bench/diagrams/b_one.bpmn")
 
 
 def _undeployable(directory: Path, timeout: float = 120) -> str | None:
@@ -142,7 +152,8 @@ class Backend:
 
     def deploy_fixtures(self) -> None:
         """Deploy the bundles every backend needs besides the default process: t_collect (the
-        tasks line), b_timer (the timers line) and b_long (the long-lived case)."""
+        tasks line), b_timer (the timers line), b_long (the long-lived case) and b_one (the
+        one-task column)."""
         from xinedai_workflow.definitions.service import read_bundle_dir
 
         services = self.services()
@@ -151,8 +162,20 @@ class Backend:
                 [TEST_DIAGRAMS / n for n in T_COLLECT],
                 [BENCH_DIAGRAMS / "b_timer.bpmn"],
                 [BENCH_DIAGRAMS / "b_long.bpmn"],
+                [ONE_TASK],
             ):
                 services.definitions.deploy(read_bundle_dir(paths), "bench")
+        finally:
+            services.db.dispose()
+
+    def deploy_default(self) -> None:
+        """Deploy the default process as `serve` does at start (unchanged content: no new version),
+        for lines that run the services in process."""
+        from xinedai_workflow.definitions.service import read_bundle_dir
+
+        services = self.services()
+        try:
+            services.definitions.deploy(read_bundle_dir([self.bundle.directory]), "bench")
         finally:
             services.db.dispose()
 

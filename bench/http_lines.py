@@ -1,6 +1,7 @@
-"""Lines 2-4 over real HTTP against a real `xinedai-workflow serve` (uvicorn) process, and the
-request path's own cost: `GET /health` through the service next to a bare FastAPI app with the
-same uvicorn settings (bench/bare_app.py), measured side by side in one run.
+"""Lines 2-4 over real HTTP against a real `xinedai-workflow serve` (uvicorn) process (also with
+the one-task diagram bench/diagrams/b_one.bpmn as the default process), and the request path's
+own cost: `GET /health` through the service next to a bare FastAPI app with the same uvicorn
+settings (bench/bare_app.py), measured side by side in one run.
 
     .venv/bin/python -m bench.http_lines --backends sqlite,postgres     # health, POST /cases, tasks
 """
@@ -80,21 +81,15 @@ def batch_endpoint(serve: Serve, size: int, runs: int) -> float:
     return median(rates)
 
 
-def _open_call_tasks(serve: Serve, count: int) -> list[str]:
-    """Start `count` t_collect cases (via the batch endpoint is not possible: they must be t_collect)
-    and return their open task ids."""
+def _open_tasks(serve: Serve, count: int, process_key: str = "t_collect") -> list[str]:
+    """Start `count` cases of `process_key` with POST /cases (8 clients) and return their open
+    task ids (one each: t_collect's call task, or the one-task diagram's task)."""
     system = serve.backend.token("bench-core", "system")
     admin = serve.backend.token("bench-admin", "admin")
     case_ids: list[str] = []
 
     async def start(client: httpx.AsyncClient, index: int) -> None:
-        body = {
-            "process_key": "t_collect",
-            "loan_id": f"T-{index}-{time.time_ns()}",
-            "request_id": f"bench-{index}-{time.time_ns()}",
-            "variables": {"amount": "1200.00"},
-        }
-        response = await client.post("/api/v1/cases", headers=system, json=body)
+        response = await client.post("/api/v1/cases", headers=system, json=_start_body(process_key, index))
         response.raise_for_status()
         case_ids.append(response.json()["case_id"])
 
@@ -110,24 +105,36 @@ def _open_call_tasks(serve: Serve, count: int) -> list[str]:
     return task_ids
 
 
-def claim_and_complete(serve: Serve, count: int, runs: int, concurrency: int) -> float:
-    """Line 4: claim + complete of open t_collect call tasks over HTTP, tasks/s (each task = two
-    requests); median of `runs` runs."""
+def _start_body(process_key: str, index: int) -> dict[str, Any]:
+    """A POST /cases body for a new loan: t_collect needs its `amount`, the one-task diagram nothing."""
+    variables = {"amount": "1200.00"} if process_key == "t_collect" else {}
+    return {
+        "process_key": process_key,
+        "loan_id": f"T-{index}-{time.time_ns()}",
+        "request_id": f"bench-{index}-{time.time_ns()}",
+        "variables": variables,
+    }
+
+
+def claim_and_complete(
+    serve: Serve, count: int, runs: int, concurrency: int, process_key: str = "t_collect"
+) -> float:
+    """Line 4: claim + complete of open t_collect call tasks (or the one-task diagram's tasks) over
+    HTTP, tasks/s (each task = two requests); median of `runs` runs."""
     collector = serve.backend.token("bench-alice", "collector", groups=("collectors",))
+    data = {"outcome": "refused"} if process_key == "t_collect" else {}
 
     async def work(client: httpx.AsyncClient, task_id: str) -> None:
         claim = await client.post(f"/api/v1/tasks/{task_id}/claim", headers=collector)
         if claim.status_code != 200:
             raise RuntimeError(f"claim answered {claim.status_code}: {claim.text[:300]}")
-        done = await client.post(
-            f"/api/v1/tasks/{task_id}/complete", headers=collector, json={"data": {"outcome": "refused"}}
-        )
+        done = await client.post(f"/api/v1/tasks/{task_id}/complete", headers=collector, json={"data": data})
         if done.status_code != 200:
             raise RuntimeError(f"complete answered {done.status_code}: {done.text[:300]}")
 
     rates = []
     for run in range(runs + 1):
-        tasks = _open_call_tasks(serve, count if run else 50)
+        tasks = _open_tasks(serve, count if run else 50, process_key)
         elapsed = asyncio.run(_run_concurrently(tasks, concurrency, work, serve.base_url))
         if run:  # the first, small run warms the caches
             rates.append(len(tasks) / elapsed)
@@ -182,18 +189,14 @@ def request_path(serve: Serve, bare: BareServe, count: int, rounds: int) -> dict
     return {name: median(values) for name, values in samples.items()}
 
 
-def start_cases(serve: Serve, count: int, runs: int, concurrency: int) -> float:
-    """`POST /cases` of the one-task diagram t_collect, cases/s; median of `runs` runs."""
+def start_cases(
+    serve: Serve, count: int, runs: int, concurrency: int, process_key: str = "t_collect"
+) -> float:
+    """`POST /cases` of `process_key` with `concurrency` clients, cases/s; median of `runs` runs."""
     system = serve.backend.token("bench-core", "system")
 
     async def post(client: httpx.AsyncClient, index: int) -> None:
-        body = {
-            "process_key": "t_collect",
-            "loan_id": f"S-{index}-{time.time_ns()}",
-            "request_id": f"start-{index}-{time.time_ns()}",
-            "variables": {"amount": "1200.00"},
-        }
-        response = await client.post("/api/v1/cases", headers=system, json=body)
+        response = await client.post("/api/v1/cases", headers=system, json=_start_body(process_key, index))
         if response.status_code != 201:
             raise RuntimeError(f"POST /cases answered {response.status_code}: {response.text[:300]}")
 
@@ -203,6 +206,37 @@ def start_cases(serve: Serve, count: int, runs: int, concurrency: int) -> float:
         elapsed = asyncio.run(_run_concurrently(range(count), concurrency, post, serve.base_url))
         rates.append(count / elapsed)
     return median(rates)
+
+
+def one_task_lines(one: Backend, workers: int, quick: bool) -> dict[str, float]:
+    """The one-task column: lines 2-4 against a `serve` whose default process is the one-task
+    diagram (`one.bundle`), and the issue-19 rows POST /cases with 8 and 1 clients and claim +
+    complete with 1 client ("post8", "post1", "cc1")."""
+    runs = 1 if quick else 3
+    key = one.bundle.default_key
+    with Serve(one, workers) as serve:
+        return {
+            "2": overdue_events(serve, 300 if quick else 1500, runs, concurrency=16),
+            "3": batch_endpoint(serve, 2000 if quick else 10_000, runs),
+            "4": claim_and_complete(serve, 200 if quick else 1000, runs, 16, key),
+            "post8": start_cases(serve, 200 if quick else 1000, runs, 8, key),
+            "post1": start_cases(serve, 100 if quick else 500, runs, 1, key),
+            "cc1": claim_and_complete(serve, 100 if quick else 500, runs, 1, key),
+        }
+
+
+def request_path_line(db: Backend, quick: bool) -> dict[str, float]:
+    """`request_path` with a one-worker `serve` and the bare app (the same uvicorn settings)."""
+    with Serve(db, 1) as serve, BareServe(db) as bare:
+        return request_path(serve, bare, 200 if quick else 500, 3 if quick else 5)
+
+
+def path_cost(figures: dict[str, float]) -> tuple[float, float]:
+    """The request path's own cost (everything but the handler), service and bare app, in ms:
+    the handler (SELECT 1) is bare /health - bare /ping, so the bare app's path is bare /ping and
+    the service's is service /health - handler. Both include the client's own share of a request."""
+    handler = figures["bare /health"] - figures["bare /ping"]
+    return figures["service /health"] - handler, figures["bare /ping"]
 
 
 def main() -> None:
@@ -225,13 +259,16 @@ def main() -> None:
             db.deploy_fixtures()
             with Serve(db, 1) as serve, BareServe(db) as bare:
                 path = request_path(serve, bare, args.requests, args.rounds)
-                one = start_cases(serve, args.cases, args.runs, 1)
-                eight = start_cases(serve, args.cases, args.runs, 8)
-                tasks = claim_and_complete(serve, args.tasks, args.runs, 1)
+                one = start_cases(serve, args.cases, args.runs, 1, "b_one")
+                eight = start_cases(serve, args.cases, args.runs, 8, "b_one")
+                tasks = claim_and_complete(serve, args.tasks, args.runs, 1, "b_one")
         for name, ms in path.items():
             print(f"{kind:<9} GET {name:<20} {ms:8.3f} ms/request")
         ratio = path["service /health"] / path["bare /health"]
+        service_path, bare_path = path_cost(path)
         print(f"{kind:<9} service /health ÷ bare /health: {ratio:.2f}")
+        share = service_path / bare_path
+        print(f"{kind:<9} request path (all but the handler): {share:.2f}× bare (target ≤ 1.5×)")
         print(f"{kind:<9} POST /cases, 1 client         {one:8.1f} cases/s")
         print(f"{kind:<9} POST /cases, 8 clients        {eight:8.1f} cases/s")
         print(f"{kind:<9} claim + complete, 1 client    {tasks:8.1f} tasks/s")
