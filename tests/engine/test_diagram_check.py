@@ -208,7 +208,8 @@ def test_a_data_association_through_a_shape_it_does_not_connect() -> None:
 
 def test_a_data_association_through_a_label() -> None:
     # the data object's label sits below it; the line to A leaves through it
-    di = DATA_SHAPES + shape("ledger", 132, 200, 36, 50) + edge("in", (150, 250), (150, 280), (80, 280), (80, 120), (100, 120))
+    route = ((150, 250), (150, 280), (80, 280), (80, 120), (100, 120))
+    di = DATA_SHAPES + shape("ledger", 132, 200, 36, 50) + edge("in", *route)
     di = di.replace(
         '<dc:Bounds x="132" y="200" width="36" height="50"/>',
         '<dc:Bounds x="132" y="200" width="36" height="50"/>' + _label(130, 255, 40, 14),

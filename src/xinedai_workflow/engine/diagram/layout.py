@@ -37,10 +37,12 @@ from .routing import DOWN, LEFT, RIGHT, UP, Port, Router, ports_of
 H_GAP = 90.0  # between layers
 V_GAP = 80.0  # between rows
 ROW = 80.0  # the tallest node
+FLOW_EDGE_KINDS = frozenset({"sequenceFlow", "messageFlow"})
 POOL_HEADER = 30.0
 LANE_HEADER = 30.0
 PAD = 60.0  # inside a band, around the nodes
 ARTIFACT_STRIP = 110.0
+BOUNDARY_SPACING = 100.0  # between the centres of boundary events on one activity
 
 
 @dataclass
@@ -76,10 +78,12 @@ def size_of(kind: str, boundary_count: int = 0, text: str = "") -> tuple[float, 
     if kind == "textAnnotation":
         width, height = text_size(text, 150.0)
         return (max(100.0, width + 10), max(30.0, height + 10))
-    return (max(100.0, 45.0 * boundary_count + 10.0), ROW)
+    return (max(100.0, BOUNDARY_SPACING * boundary_count), ROW)
 
 
 def port_kind(kind: str) -> str:
+    if kind in ARTIFACTS:
+        return "plain"
     if kind in GATEWAYS:
         return "gateway"
     if kind in EVENTS:
@@ -188,9 +192,9 @@ class _PlaneLayout:
             if host_shape is None:
                 continue
             hb = host_shape.bounds
-            first = hb.x + (hb.width - 45.0 * (len(attached) - 1)) / 2
+            first = hb.x + (hb.width - BOUNDARY_SPACING * (len(attached) - 1)) / 2
             for index, boundary in enumerate(attached):
-                cx = first + 45.0 * index
+                cx = first + BOUNDARY_SPACING * index
                 self.drawn.shapes[boundary] = DrawnShape(Rect(cx - 18, hb.bottom - 18, 36, 36))
         for lane in lane_ids:
             rows = band_rows[lane]
@@ -257,6 +261,7 @@ class _PlaneLayout:
             bounds = self.drawn.shapes[element_id].bounds
             width, height = text_size(name)
             cx = bounds.center[0]
+            below_right = Rect(bounds.right + 4, bounds.bottom + 4, width, height)
             candidates = [
                 Rect(cx - width / 2, bounds.bottom + 5, width, height),
                 Rect(bounds.right + 4, bounds.bottom + 2, width, height),
@@ -265,6 +270,8 @@ class _PlaneLayout:
                 Rect(cx - width / 2, bounds.bottom + 24, width, height),
                 Rect(bounds.right + 4, bounds.y - height - 2, width, height),
             ]
+            if self.semantics.kind(element_id) == "boundaryEvent":
+                candidates.insert(0, below_right)  # its flow leaves downwards, past the label
             chosen = next((c for c in candidates if self._free(c, element_id)), candidates[0])
             self.labels[element_id] = chosen
             self.drawn.shapes[element_id].label = chosen
@@ -344,7 +351,7 @@ class _PlaneLayout:
             straight = 0 if abs(a[1] - b[1]) < 1 else 1
             return (straight, abs(a[0] - b[0]) + abs(a[1] - b[1]), flows.index(flow_id))
 
-        router = Router(self._obstacles(), soft=list(self.labels.values()))
+        router = Router(self._obstacles(), walls=list(self.labels.values()))
         for flow_id in sorted(flows, key=order):
             source, target = self.semantics.ends(flow_id)
             assert source is not None and target is not None
@@ -358,8 +365,26 @@ class _PlaneLayout:
             self.drawn.edges[flow_id] = DrawnEdge(path or [a, b])
         self.router = router
 
+    def _association_ports(self, element_id: str, toward: Point) -> list[Port]:
+        shape = self.drawn.shapes[element_id]
+        kind = self.semantics.kind(element_id)
+        centre = shape.bounds.center
+        dx, dy = toward[0] - centre[0], toward[1] - centre[1]
+        return [
+            Port(
+                p.point,
+                p.direction,
+                p.cost + (0.0 if p.direction[0] * dx + p.direction[1] * dy > 0 else 40.0),
+                p.length,
+            )
+            for p in ports_of(shape.bounds, port_kind(kind))
+            if not (kind == "boundaryEvent" and p.direction == UP)
+        ]
+
     def _route_associations(self) -> None:
-        """Dotted arrows to data objects and annotations: straight, border to border."""
+        """Dotted arrows to data objects and annotations: routed like flows, around shapes and
+        labels, on grid steps no flow or other association uses (if it can be had)."""
+        self.router.add_walls(v for k, v in self.labels.items() if self.semantics.kind(k) in FLOW_EDGE_KINDS)
         for container_node in self.semantics.by_id.values():
             for child in container_node:
                 kind = local(child)
@@ -371,8 +396,11 @@ class _PlaneLayout:
                     continue
                 a = self.drawn.shapes[source or ""].bounds
                 b = self.drawn.shapes[target or ""].bounds
+                starts = self._association_ports(source or "", b.center)
+                ends = self._association_ports(target or "", a.center)
+                path = self.router.route(starts, ends) or self.router.route(starts, ends, exclusive=False)
                 self.drawn.edges[element_id] = DrawnEdge(
-                    [_border_toward(a, b.center), _border_toward(b, a.center)]
+                    path or [_border_toward(a, b.center), _border_toward(b, a.center)]
                 )
 
     def _place_flow_labels(self) -> None:
