@@ -216,3 +216,44 @@ def test_a_data_association_through_a_label() -> None:
     )
     findings = [f for f in check_layout(data_document(di, "Ledger")) if f.kind == "edge_through_label"]
     assert [f.element_ids for f in findings] == [("in", "ledger")]
+
+
+SUB_PROCESS = """
+<bpmn:process id="p" isExecutable="true">
+  <bpmn:subProcess id="s" name="Stage"><bpmn:startEvent id="s1"/></bpmn:subProcess>
+  <bpmn:endEvent id="end" name="{end_name}"/>
+  <bpmn:sequenceFlow id="f1" sourceRef="s" targetRef="end"/>
+</bpmn:process>
+"""
+
+
+def sub_document(di: str, end_name: str = "") -> etree._Element:
+    planes = (
+        f'<bpmndi:BPMNDiagram id="D"><bpmndi:BPMNPlane id="P" bpmnElement="p">{di}'
+        '</bpmndi:BPMNPlane></bpmndi:BPMNDiagram><bpmndi:BPMNDiagram id="D2">'
+        f'<bpmndi:BPMNPlane id="P2" bpmnElement="s">{shape("s1", 0, 0, 36, 36)}'
+        "</bpmndi:BPMNPlane></bpmndi:BPMNDiagram>"
+    )
+    body = SUB_PROCESS.format(end_name=end_name)
+    return etree.fromstring((HEAD + body + planes + "</bpmn:definitions>").encode())
+
+
+def collapsed(x: float, y: float) -> str:
+    return shape("s", x, y, 100, 80).replace('bpmnElement="s">', 'bpmnElement="s" isExpanded="false">')
+
+
+def test_a_flow_clear_of_the_drill_down_button_is_clean() -> None:
+    # bpmn-js draws the button at (188, 147), 20 px square, below the shape's bottom-right corner
+    di = collapsed(100, 60) + shape("end", 132, 260, 36, 36) + edge("f1", (150, 140), (150, 260))
+    assert check_layout(sub_document(di)) == []
+
+
+def test_a_flow_or_a_label_over_the_drill_down_button() -> None:
+    di = collapsed(100, 60) + shape("end", 182, 260, 36, 36) + edge("f1", (195, 140), (195, 260))
+    findings = [f for f in check_layout(sub_document(di)) if f.kind == "drilldown_covered"]
+    assert [f.element_ids for f in findings] == [("s", "f1")]
+    assert "covers the drill-down button of subProcess 'Stage'" in findings[0].message
+    label = _label(170, 150, 40, 14)
+    di = collapsed(100, 60) + shape("end", 132, 260, 36, 36, label) + edge("f1", (150, 140), (150, 260))
+    findings = [f for f in check_layout(sub_document(di, "Done")) if f.kind == "drilldown_covered"]
+    assert [f.element_ids for f in findings] == [("s", "end")]

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from lxml import etree
 
 from .geometry import Rect, polyline_crosses_rect, polylines_shared_length, waypoints_mid
-from .labels import default_shape_label, label_box
+from .labels import default_shape_label, drilldown_box, label_box
 from .model import (
     ARTIFACTS,
     DATA_ASSOCIATIONS,
@@ -33,6 +33,7 @@ KINDS = (
     "flow_through_shape",
     "association_through_shape",
     "edge_through_label",
+    "drilldown_covered",
     "shared_segment",
     "label_overlap",
     "shape_overlap",
@@ -73,7 +74,7 @@ def check_layout(root: etree._Element, max_plane_elements: int = MAX_PLANE_ELEME
         drawn_expanded.update(s.element_id for s in plane.shapes.values() if s.expanded)
     plane_of = {plane.element_id: plane for plane in planes}
     for plane in planes:
-        findings.extend(_PlaneCheck(semantics, plane, max_plane_elements).run())
+        findings.extend(_PlaneCheck(semantics, plane, max_plane_elements, set(plane_of)).run())
     findings.extend(_missing_planes(semantics, plane_of, drawn_expanded))
     findings.extend(_undrawn_processes(semantics, planes))
     return findings
@@ -128,8 +129,11 @@ def _missing_planes(
 
 
 class _PlaneCheck:
-    def __init__(self, semantics: Semantics, plane: Plane, max_elements: int) -> None:
+    def __init__(
+        self, semantics: Semantics, plane: Plane, max_elements: int, planes: set[str] | None = None
+    ) -> None:
         self.semantics = semantics
+        self.planes = planes or set()  # the elements with a plane of their own
         self.plane = plane
         self.max_elements = max_elements
         self.findings: list[Finding] = []
@@ -145,6 +149,7 @@ class _PlaneCheck:
         self._flows_through_shapes()
         self._associations_through_shapes()
         self._edges_through_labels()
+        self._drilldowns()
         self._shared_segments()
         self._shape_overlaps()
         self._labels()
@@ -266,6 +271,28 @@ class _PlaneCheck:
                         f"{self.semantics.kind(edge_id)} {edge_id} passes through the label of "
                         f"{self._what(element_id)}",
                     )
+
+    def _drilldowns(self) -> None:
+        """A label, a shape or a line over the drill-down button of a collapsed subprocess."""
+        labels = self._label_boxes()
+        edges = [*self._flows(), *self._associations()]
+        for owner, shape in self.plane.shapes.items():
+            if self.semantics.kind(owner) not in SUBPROCESSES or shape.expanded or owner not in self.planes:
+                continue
+            button = drilldown_box(shape.bounds)
+            covering = [e for e, box in labels if box.overlaps(button, tolerance=0.0)]
+            covering += [
+                e
+                for e, other in self.plane.shapes.items()
+                if e != owner and self._solid(e) and other.bounds.overlaps(button, tolerance=0.0)
+            ]
+            covering += [e for e in edges if polyline_crosses_rect(self.plane.edges[e].points, button)]
+            for element_id in covering:
+                self.add(
+                    "drilldown_covered",
+                    [owner, element_id],
+                    f"{self._what(element_id)} covers the drill-down button of {self._what(owner)}",
+                )
 
     def _inside(self, element_id: str, container_id: str) -> bool:
         current = self.parent.get(element_id)

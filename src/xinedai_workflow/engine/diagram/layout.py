@@ -15,7 +15,7 @@ from itertools import pairwise
 from lxml import etree
 
 from .geometry import Point, Rect, polyline_crosses_rect
-from .labels import text_size
+from .labels import drilldown_box, text_size
 from .layered import LANE_NONE, Graph, place
 from .model import (
     ARTIFACTS,
@@ -98,6 +98,7 @@ class _PlaneLayout:
         self.semantics = semantics
         self.drawn = DrawnPlane(element_id)
         self.labels: dict[str, Rect] = {}
+        self.reserved: list[Rect] = []  # drill-down buttons bpmn-js adds below collapsed subprocesses
         self.back: set[tuple[str, str]] = set()
         self.layer: dict[str, int] = {}
 
@@ -186,6 +187,8 @@ class _PlaneLayout:
             shape = DrawnShape(Rect(cx - w / 2, cy - h / 2, w, h))
             if self.semantics.kind(n) in SUBPROCESSES:
                 shape.expanded = False
+                if has_plane(self.semantics.by_id[n]):
+                    self.reserved.append(drilldown_box(shape.bounds))
             self.drawn.shapes[n] = shape
         for host_id, attached in per_host.items():
             host_shape = self.drawn.shapes.get(host_id)
@@ -251,7 +254,8 @@ class _PlaneLayout:
                 continue
             if box.overlaps(shape.bounds.inset(-3), tolerance=0.0):
                 return False
-        return not any(box.overlaps(other.inset(-2), tolerance=0.0) for other in self.labels.values())
+        taken = [*self.labels.values(), *self.reserved]
+        return not any(box.overlaps(other.inset(-2), tolerance=0.0) for other in taken)
 
     def _place_shape_labels(self, ids: Iterable[str]) -> None:
         for element_id in ids:
@@ -351,7 +355,7 @@ class _PlaneLayout:
             straight = 0 if abs(a[1] - b[1]) < 1 else 1
             return (straight, abs(a[0] - b[0]) + abs(a[1] - b[1]), flows.index(flow_id))
 
-        router = Router(self._obstacles(), walls=list(self.labels.values()))
+        router = Router(self._obstacles(), walls=[*self.labels.values(), *self.reserved])
         for flow_id in sorted(flows, key=order):
             source, target = self.semantics.ends(flow_id)
             assert source is not None and target is not None
@@ -490,6 +494,11 @@ def _border_toward(box: Rect, toward: Point) -> Point:
     return (cx + dx * scale, cy + dy * scale)
 
 
+def has_plane(node: etree._Element) -> bool:
+    """Whether the layouter gives the element a plane of its own: a subprocess with flow nodes."""
+    return local(node) in SUBPROCESSES and any(local(c) in FLOW_NODES for c in node)
+
+
 def layout_planes(root: etree._Element) -> list[DrawnPlane]:
     """New DI for the document: the top level (collaboration or each process) and a plane per
     subprocess."""
@@ -505,7 +514,7 @@ def layout_planes(root: etree._Element) -> list[DrawnPlane]:
         if process.get("id") not in drawn_processes:
             planes.append(_PlaneLayout(semantics, process.get("id", "")).run())
     for element_id, node in semantics.by_id.items():
-        if local(node) in SUBPROCESSES and any(local(c) in FLOW_NODES for c in node):
+        if has_plane(node):
             planes.append(_PlaneLayout(semantics, element_id).run())
     return planes
 
