@@ -37,13 +37,17 @@ def edge(element: str, *points: tuple[float, float]) -> str:
     return f'<bpmndi:BPMNEdge id="{element}_di" bpmnElement="{element}">{waypoints}</bpmndi:BPMNEdge>'
 
 
-def document(di: str, start_name: str = "", timer_name: str = "") -> etree._Element:
-    body = PROCESS.format(start_name=start_name, timer_name=timer_name)
+def parse(body: str, di: str, more_planes: str = "") -> etree._Element:
+    """The definitions of `body` with `di` as the plane of process p (and `more_planes`)."""
     plane = (
         f'<bpmndi:BPMNDiagram id="D"><bpmndi:BPMNPlane id="P" bpmnElement="p">{di}'
         "</bpmndi:BPMNPlane></bpmndi:BPMNDiagram>"
     )
-    return etree.fromstring((HEAD + body + plane + "</bpmn:definitions>").encode())
+    return etree.fromstring((HEAD + body + plane + more_planes + "</bpmn:definitions>").encode())
+
+
+def document(di: str, start_name: str = "", timer_name: str = "") -> etree._Element:
+    return parse(PROCESS.format(start_name=start_name, timer_name=timer_name), di)
 
 
 CLEAN_SHAPES = (
@@ -170,12 +174,7 @@ DATA_PROCESS = """
 
 
 def data_document(di: str, ledger_name: str = "") -> etree._Element:
-    plane = (
-        f'<bpmndi:BPMNDiagram id="D"><bpmndi:BPMNPlane id="P" bpmnElement="p">{di}'
-        "</bpmndi:BPMNPlane></bpmndi:BPMNDiagram>"
-    )
-    body = DATA_PROCESS.format(ledger_name=ledger_name)
-    return etree.fromstring((HEAD + body + plane + "</bpmn:definitions>").encode())
+    return parse(DATA_PROCESS.format(ledger_name=ledger_name), di)
 
 
 DATA_SHAPES = (
@@ -228,14 +227,11 @@ SUB_PROCESS = """
 
 
 def sub_document(di: str, end_name: str = "") -> etree._Element:
-    planes = (
-        f'<bpmndi:BPMNDiagram id="D"><bpmndi:BPMNPlane id="P" bpmnElement="p">{di}'
-        '</bpmndi:BPMNPlane></bpmndi:BPMNDiagram><bpmndi:BPMNDiagram id="D2">'
-        f'<bpmndi:BPMNPlane id="P2" bpmnElement="s">{shape("s1", 0, 0, 36, 36)}'
+    inner = (
+        f'<bpmndi:BPMNDiagram id="D2"><bpmndi:BPMNPlane id="P2" bpmnElement="s">{shape("s1", 0, 0, 36, 36)}'
         "</bpmndi:BPMNPlane></bpmndi:BPMNDiagram>"
     )
-    body = SUB_PROCESS.format(end_name=end_name)
-    return etree.fromstring((HEAD + body + planes + "</bpmn:definitions>").encode())
+    return parse(SUB_PROCESS.format(end_name=end_name), di, inner)
 
 
 def collapsed(x: float, y: float) -> str:
