@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from lxml import etree
 
 from xinedai_workflow.engine.diagram.check import check_layout, count_by_kind
@@ -36,13 +37,17 @@ def edge(element: str, *points: tuple[float, float]) -> str:
     return f'<bpmndi:BPMNEdge id="{element}_di" bpmnElement="{element}">{waypoints}</bpmndi:BPMNEdge>'
 
 
-def document(di: str, start_name: str = "", timer_name: str = "") -> etree._Element:
-    body = PROCESS.format(start_name=start_name, timer_name=timer_name)
+def parse(body: str, di: str, more_planes: str = "") -> etree._Element:
+    """The definitions of `body` with `di` as the plane of process p (and `more_planes`)."""
     plane = (
         f'<bpmndi:BPMNDiagram id="D"><bpmndi:BPMNPlane id="P" bpmnElement="p">{di}'
         "</bpmndi:BPMNPlane></bpmndi:BPMNDiagram>"
     )
-    return etree.fromstring((HEAD + body + plane + "</bpmn:definitions>").encode())
+    return etree.fromstring((HEAD + body + plane + more_planes + "</bpmn:definitions>").encode())
+
+
+def document(di: str, start_name: str = "", timer_name: str = "") -> etree._Element:
+    return parse(PROCESS.format(start_name=start_name, timer_name=timer_name), di)
 
 
 CLEAN_SHAPES = (
@@ -119,3 +124,132 @@ def test_a_process_without_any_diagram_lacks_di_for_every_node_and_flow() -> Non
         (HEAD + PROCESS.format(start_name="", timer_name="") + "</bpmn:definitions>").encode()
     )
     assert count_by_kind(check_layout(root))["missing_di"] == 6
+
+
+def _label(x: float, y: float, w: float, h: float) -> str:
+    return f'<bpmndi:BPMNLabel><dc:Bounds x="{x}" y="{y}" width="{w}" height="{h}"/></bpmndi:BPMNLabel>'
+
+
+@pytest.mark.parametrize(("gap", "found"), [(1, True), (3, False)])
+def test_a_boundary_events_label_keeps_two_pixels_from_other_labels(gap: float, found: bool) -> None:
+    # the timer's default label is 48 px wide below it, from x=126 to x=174, y=163
+    di = (
+        shape("start", 0, 82, 36, 36, _label(174 + gap, 163, 42, 14))
+        + shape("a", 100, 60, 100, 80)
+        + shape("b", 100, 260, 100, 80)
+        + shape("timer", 132, 122, 36, 36)
+        + edge("f2", (36, 100), (100, 100))
+        + edge("f1", (18, 118), (18, 300), (100, 300))
+    )
+    findings = check_layout(document(di, start_name="Overdue", timer_name="Two days"))
+    labels = [f.element_ids for f in findings if f.kind == "label_overlap"]
+    assert labels == ([("start", "timer")] if found else [])
+
+
+def test_a_flow_through_another_elements_label() -> None:
+    crossing = _label(50, 92, 42, 14)  # the start's label put on the line start → A
+    di = CLEAN_SHAPES.replace(
+        '<dc:Bounds x="0" y="82" width="36" height="36"/>',
+        f'<dc:Bounds x="0" y="82" width="36" height="36"/>{crossing}',
+    )
+    di += edge("f2", (36, 100), (100, 100)) + edge("f1", (18, 118), (18, 300), (100, 300))
+    findings = [f for f in check_layout(document(di, start_name="Overdue")) if f.kind == "edge_through_label"]
+    assert [f.element_ids for f in findings] == [("f2", "start")]
+    assert "passes through the label of startEvent 'Overdue'" in findings[0].message
+
+
+DATA_PROCESS = """
+<bpmn:process id="p" isExecutable="true">
+  <bpmn:dataObject id="obj"/>
+  <bpmn:startEvent id="start"/>
+  <bpmn:task id="a" name="A">
+    <bpmn:dataInputAssociation id="in"><bpmn:sourceRef>ledger</bpmn:sourceRef></bpmn:dataInputAssociation>
+  </bpmn:task>
+  <bpmn:task id="b" name="B"/>
+  <bpmn:dataObjectReference id="ledger" name="{ledger_name}" dataObjectRef="obj"/>
+  <bpmn:sequenceFlow id="f1" sourceRef="start" targetRef="a"/>
+  <bpmn:sequenceFlow id="f2" sourceRef="a" targetRef="b"/>
+</bpmn:process>
+"""
+
+
+def data_document(di: str, ledger_name: str = "") -> etree._Element:
+    return parse(DATA_PROCESS.format(ledger_name=ledger_name), di)
+
+
+DATA_SHAPES = (
+    shape("start", 0, 82, 36, 36)
+    + shape("a", 100, 60, 100, 80)
+    + shape("b", 300, 60, 100, 80)
+    + edge("f1", (36, 100), (100, 100))
+    + edge("f2", (200, 100), (300, 100))
+)
+
+
+def test_a_data_association_beside_the_shapes_is_clean() -> None:
+    di = DATA_SHAPES + shape("ledger", 132, 200, 36, 50) + edge("in", (150, 200), (150, 140))
+    assert check_layout(data_document(di, "Ledger")) == []
+
+
+def test_a_data_association_through_a_shape_it_does_not_connect() -> None:
+    di = (
+        DATA_SHAPES
+        + shape("ledger", 332, 200, 36, 50)
+        + edge("in", (332, 225), (250, 225), (250, 120), (200, 120))
+    )
+    clean = [f for f in check_layout(data_document(di)) if f.kind == "association_through_shape"]
+    assert clean == []
+    through = DATA_SHAPES + shape("ledger", 432, 82, 36, 50) + edge("in", (432, 110), (200, 110))
+    findings = [f for f in check_layout(data_document(through)) if f.kind == "association_through_shape"]
+    assert [f.element_ids for f in findings] == [("in", "b")]
+    assert "passes through task 'B'" in findings[0].message
+
+
+def test_a_data_association_through_a_label() -> None:
+    # the data object's label sits below it; the line to A leaves through it
+    route = ((150, 250), (150, 280), (80, 280), (80, 120), (100, 120))
+    di = DATA_SHAPES + shape("ledger", 132, 200, 36, 50) + edge("in", *route)
+    di = di.replace(
+        '<dc:Bounds x="132" y="200" width="36" height="50"/>',
+        '<dc:Bounds x="132" y="200" width="36" height="50"/>' + _label(130, 255, 40, 14),
+    )
+    findings = [f for f in check_layout(data_document(di, "Ledger")) if f.kind == "edge_through_label"]
+    assert [f.element_ids for f in findings] == [("in", "ledger")]
+
+
+SUB_PROCESS = """
+<bpmn:process id="p" isExecutable="true">
+  <bpmn:subProcess id="s" name="Stage"><bpmn:startEvent id="s1"/></bpmn:subProcess>
+  <bpmn:endEvent id="end" name="{end_name}"/>
+  <bpmn:sequenceFlow id="f1" sourceRef="s" targetRef="end"/>
+</bpmn:process>
+"""
+
+
+def sub_document(di: str, end_name: str = "") -> etree._Element:
+    inner = (
+        f'<bpmndi:BPMNDiagram id="D2"><bpmndi:BPMNPlane id="P2" bpmnElement="s">{shape("s1", 0, 0, 36, 36)}'
+        "</bpmndi:BPMNPlane></bpmndi:BPMNDiagram>"
+    )
+    return parse(SUB_PROCESS.format(end_name=end_name), di, inner)
+
+
+def collapsed(x: float, y: float) -> str:
+    return shape("s", x, y, 100, 80).replace('bpmnElement="s">', 'bpmnElement="s" isExpanded="false">')
+
+
+def test_a_flow_clear_of_the_drill_down_button_is_clean() -> None:
+    # bpmn-js draws the button at (188, 147), 20 px square, below the shape's bottom-right corner
+    di = collapsed(100, 60) + shape("end", 132, 260, 36, 36) + edge("f1", (150, 140), (150, 260))
+    assert check_layout(sub_document(di)) == []
+
+
+def test_a_flow_or_a_label_over_the_drill_down_button() -> None:
+    di = collapsed(100, 60) + shape("end", 182, 260, 36, 36) + edge("f1", (195, 140), (195, 260))
+    findings = [f for f in check_layout(sub_document(di)) if f.kind == "drilldown_covered"]
+    assert [f.element_ids for f in findings] == [("s", "f1")]
+    assert "covers the drill-down button of subProcess 'Stage'" in findings[0].message
+    label = _label(170, 150, 40, 14)
+    di = collapsed(100, 60) + shape("end", 132, 260, 36, 36, label) + edge("f1", (150, 140), (150, 260))
+    findings = [f for f in check_layout(sub_document(di, "Done")) if f.kind == "drilldown_covered"]
+    assert [f.element_ids for f in findings] == [("s", "end")]

@@ -3,6 +3,7 @@ every semantic element (and every spiffworkflow extension) byte for byte."""
 
 from __future__ import annotations
 
+from itertools import pairwise
 from pathlib import Path
 
 import pytest
@@ -83,3 +84,26 @@ def test_the_top_level_draws_lanes_as_bands_and_subprocesses_collapsed_on_planes
     for lane in root.iter("{*}lane"):  # no lane on any plane is drawn empty
         assert lane.findall("{*}flowNodeRef"), lane.get("id")
     assert [f for f in check_layout(root) if f.kind == "outside_lane"] == []
+
+
+@pytest.mark.parametrize("path", TEST_BUNDLES, ids=_name)
+def test_the_layouter_draws_every_test_bundle_without_a_defect(path: Path) -> None:
+    laid = layout_file(path.read_bytes(), path.name)
+    assert {kind: n for kind, n in count_by_kind(check_file(laid, path.name)).items() if n} == {}
+
+
+def test_boundary_events_on_one_activity_stand_apart_with_their_labels_clear(laid_out: bytes) -> None:
+    root = etree.fromstring(laid_out)
+    hosts: dict[str, list[str]] = {}
+    for event in root.iter("{*}boundaryEvent"):
+        hosts.setdefault(event.get("attachedToRef", ""), []).append(event.get("id", ""))
+    crowded = {host: events for host, events in hosts.items() if len(events) > 1}
+    assert crowded  # the shipped diagram has activities with several boundary events
+    centres = {}
+    for shape in root.iter("{http://www.omg.org/spec/BPMN/20100524/DI}BPMNShape"):
+        bounds = shape.find("{*}Bounds")
+        centres[shape.get("bpmnElement")] = float(bounds.get("x")) + float(bounds.get("width")) / 2
+    for events in crowded.values():
+        xs = sorted(centres[e] for e in events)
+        assert min(b - a for a, b in pairwise(xs)) >= 100
+    assert [f for f in check_layout(root) if f.kind == "label_overlap"] == []

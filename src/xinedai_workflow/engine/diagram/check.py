@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from lxml import etree
 
 from .geometry import Rect, polyline_crosses_rect, polylines_shared_length, waypoints_mid
-from .labels import default_shape_label, label_box
+from .labels import default_shape_label, drilldown_box, label_box
 from .model import (
     ARTIFACTS,
     DATA_ASSOCIATIONS,
@@ -31,6 +31,9 @@ SHARED_TOLERANCE = 4.0  # pixels two flows may run together (where they touch at
 KINDS = (
     "missing_di",
     "flow_through_shape",
+    "association_through_shape",
+    "edge_through_label",
+    "drilldown_covered",
     "shared_segment",
     "label_overlap",
     "shape_overlap",
@@ -38,6 +41,8 @@ KINDS = (
     "plane_too_large",
 )
 FLOW_KINDS = frozenset({"sequenceFlow", "messageFlow"})
+ASSOCIATION_KINDS = DATA_ASSOCIATIONS | {"association"}
+BOUNDARY_GAP = 2.0  # pixels a boundary event's label keeps from other labels and shapes
 CONTAINER_KINDS = frozenset({"lane", "participant"})
 
 
@@ -69,7 +74,7 @@ def check_layout(root: etree._Element, max_plane_elements: int = MAX_PLANE_ELEME
         drawn_expanded.update(s.element_id for s in plane.shapes.values() if s.expanded)
     plane_of = {plane.element_id: plane for plane in planes}
     for plane in planes:
-        findings.extend(_PlaneCheck(semantics, plane, max_plane_elements).run())
+        findings.extend(_PlaneCheck(semantics, plane, max_plane_elements, set(plane_of)).run())
     findings.extend(_missing_planes(semantics, plane_of, drawn_expanded))
     findings.extend(_undrawn_processes(semantics, planes))
     return findings
@@ -124,8 +129,11 @@ def _missing_planes(
 
 
 class _PlaneCheck:
-    def __init__(self, semantics: Semantics, plane: Plane, max_elements: int) -> None:
+    def __init__(
+        self, semantics: Semantics, plane: Plane, max_elements: int, planes: set[str] | None = None
+    ) -> None:
         self.semantics = semantics
+        self.planes = planes or set()  # the elements with a plane of their own
         self.plane = plane
         self.max_elements = max_elements
         self.findings: list[Finding] = []
@@ -139,6 +147,9 @@ class _PlaneCheck:
         self._missing(expected)
         self._size()
         self._flows_through_shapes()
+        self._associations_through_shapes()
+        self._edges_through_labels()
+        self._drilldowns()
         self._shared_segments()
         self._shape_overlaps()
         self._labels()
@@ -228,6 +239,61 @@ class _PlaneCheck:
                         f"sequence flow {flow_id} ({source} → {target}) passes through {name!r}",
                     )
 
+    def _associations(self) -> list[str]:
+        return [e for e in self.plane.edges if self.semantics.kind(e) in ASSOCIATION_KINDS]
+
+    def _associations_through_shapes(self) -> None:
+        """A dotted data or annotation line drawn through a shape it does not connect."""
+        for association_id in self._associations():
+            points = self.plane.edges[association_id].points
+            ends = self.semantics.ends(association_id)
+            for element_id, shape in self.plane.shapes.items():
+                if element_id in ends or not self._solid(element_id):
+                    continue
+                if polyline_crosses_rect(points, shape.bounds.inset(2)):
+                    self.add(
+                        "association_through_shape",
+                        [association_id, element_id],
+                        f"association {association_id} ({ends[0]} → {ends[1]}) passes through "
+                        f"{self._what(element_id)}",
+                    )
+
+    def _edges_through_labels(self) -> None:
+        """A flow or association drawn through the label of another element."""
+        boxes = self._label_boxes()
+        for edge_id in [*self._flows(), *self._associations()]:
+            points = self.plane.edges[edge_id].points
+            for element_id, box in boxes:
+                if element_id != edge_id and polyline_crosses_rect(points, box.inset(1)):
+                    self.add(
+                        "edge_through_label",
+                        [edge_id, element_id],
+                        f"{self.semantics.kind(edge_id)} {edge_id} passes through the label of "
+                        f"{self._what(element_id)}",
+                    )
+
+    def _drilldowns(self) -> None:
+        """A label, a shape or a line over the drill-down button of a collapsed subprocess."""
+        labels = self._label_boxes()
+        edges = [*self._flows(), *self._associations()]
+        for owner, shape in self.plane.shapes.items():
+            if self.semantics.kind(owner) not in SUBPROCESSES or shape.expanded or owner not in self.planes:
+                continue
+            button = drilldown_box(shape.bounds)
+            covering = [e for e, box in labels if box.overlaps(button, tolerance=0.0)]
+            covering += [
+                e
+                for e, other in self.plane.shapes.items()
+                if e != owner and self._solid(e) and other.bounds.overlaps(button, tolerance=0.0)
+            ]
+            covering += [e for e in edges if polyline_crosses_rect(self.plane.edges[e].points, button)]
+            for element_id in covering:
+                self.add(
+                    "drilldown_covered",
+                    [owner, element_id],
+                    f"{self._what(element_id)} covers the drill-down button of {self._what(owner)}",
+                )
+
     def _inside(self, element_id: str, container_id: str) -> bool:
         current = self.parent.get(element_id)
         while current is not None:
@@ -304,11 +370,17 @@ class _PlaneCheck:
                 boxes.append((element_id, edge.label or label_box(name, waypoints_mid(edge.points))))
         return boxes
 
+    def _touch(self, first: str, a: Rect, second: str, b: Rect) -> bool:
+        """Whether two boxes overlap; with a boundary event involved, closer than `BOUNDARY_GAP`."""
+        if "boundaryEvent" in (self.semantics.kind(first), self.semantics.kind(second)):
+            return a.inset(-BOUNDARY_GAP).overlaps(b, tolerance=0.0)
+        return a.overlaps(b, tolerance=1.0)
+
     def _labels(self) -> None:
         boxes = self._label_boxes()
         for i, (first, a) in enumerate(boxes):
             for second, b in boxes[i + 1 :]:
-                if a.overlaps(b, tolerance=1.0):
+                if self._touch(first, a, second, b):
                     self.add(
                         "label_overlap",
                         [first, second],
@@ -317,7 +389,7 @@ class _PlaneCheck:
             for element_id, shape in self.plane.shapes.items():
                 if element_id == first or not self._solid(element_id) or shape.expanded:
                     continue
-                if a.overlaps(shape.bounds, tolerance=1.0):
+                if self._touch(first, a, element_id, shape.bounds):
                     self.add(
                         "label_overlap",
                         [first, element_id],

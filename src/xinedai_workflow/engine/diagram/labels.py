@@ -66,3 +66,9 @@ def default_shape_label(text: str, bounds: Rect) -> Rect:
     """Where bpmn-js puts an event's or gateway's name when the DI gives no label bounds."""
     width, height = text_size(text)
     return Rect(bounds.center[0] - width / 2, bounds.bottom + 5, width, height)
+
+
+def drilldown_box(bounds: Rect) -> Rect:
+    """The drill-down button bpmn-js draws at a collapsed subprocess that has a plane of its own
+    (not in the DI): a 20 px square, overlay position bottom -7, right -8, margin-left -20."""
+    return Rect(bounds.right - 12, bounds.bottom + 7, 20, 20)

@@ -15,7 +15,7 @@ from itertools import pairwise
 from lxml import etree
 
 from .geometry import Point, Rect, polyline_crosses_rect
-from .labels import text_size
+from .labels import drilldown_box, text_size
 from .layered import LANE_NONE, Graph, place
 from .model import (
     ARTIFACTS,
@@ -37,10 +37,12 @@ from .routing import DOWN, LEFT, RIGHT, UP, Port, Router, ports_of
 H_GAP = 90.0  # between layers
 V_GAP = 80.0  # between rows
 ROW = 80.0  # the tallest node
+FLOW_EDGE_KINDS = frozenset({"sequenceFlow", "messageFlow"})
 POOL_HEADER = 30.0
 LANE_HEADER = 30.0
 PAD = 60.0  # inside a band, around the nodes
 ARTIFACT_STRIP = 110.0
+BOUNDARY_SPACING = 100.0  # between the centres of boundary events on one activity
 
 
 @dataclass
@@ -76,10 +78,12 @@ def size_of(kind: str, boundary_count: int = 0, text: str = "") -> tuple[float, 
     if kind == "textAnnotation":
         width, height = text_size(text, 150.0)
         return (max(100.0, width + 10), max(30.0, height + 10))
-    return (max(100.0, 45.0 * boundary_count + 10.0), ROW)
+    return (max(100.0, BOUNDARY_SPACING * boundary_count), ROW)
 
 
 def port_kind(kind: str) -> str:
+    if kind in ARTIFACTS:
+        return "plain"
     if kind in GATEWAYS:
         return "gateway"
     if kind in EVENTS:
@@ -94,6 +98,7 @@ class _PlaneLayout:
         self.semantics = semantics
         self.drawn = DrawnPlane(element_id)
         self.labels: dict[str, Rect] = {}
+        self.reserved: list[Rect] = []  # drill-down buttons bpmn-js adds below collapsed subprocesses
         self.back: set[tuple[str, str]] = set()
         self.layer: dict[str, int] = {}
 
@@ -182,15 +187,17 @@ class _PlaneLayout:
             shape = DrawnShape(Rect(cx - w / 2, cy - h / 2, w, h))
             if self.semantics.kind(n) in SUBPROCESSES:
                 shape.expanded = False
+                if has_plane(self.semantics.by_id[n]):
+                    self.reserved.append(drilldown_box(shape.bounds))
             self.drawn.shapes[n] = shape
         for host_id, attached in per_host.items():
             host_shape = self.drawn.shapes.get(host_id)
             if host_shape is None:
                 continue
             hb = host_shape.bounds
-            first = hb.x + (hb.width - 45.0 * (len(attached) - 1)) / 2
+            first = hb.x + (hb.width - BOUNDARY_SPACING * (len(attached) - 1)) / 2
             for index, boundary in enumerate(attached):
-                cx = first + 45.0 * index
+                cx = first + BOUNDARY_SPACING * index
                 self.drawn.shapes[boundary] = DrawnShape(Rect(cx - 18, hb.bottom - 18, 36, 36))
         for lane in lane_ids:
             rows = band_rows[lane]
@@ -247,7 +254,8 @@ class _PlaneLayout:
                 continue
             if box.overlaps(shape.bounds.inset(-3), tolerance=0.0):
                 return False
-        return not any(box.overlaps(other.inset(-2), tolerance=0.0) for other in self.labels.values())
+        taken = [*self.labels.values(), *self.reserved]
+        return not any(box.overlaps(other.inset(-2), tolerance=0.0) for other in taken)
 
     def _place_shape_labels(self, ids: Iterable[str]) -> None:
         for element_id in ids:
@@ -257,6 +265,7 @@ class _PlaneLayout:
             bounds = self.drawn.shapes[element_id].bounds
             width, height = text_size(name)
             cx = bounds.center[0]
+            below_right = Rect(bounds.right + 4, bounds.bottom + 4, width, height)
             candidates = [
                 Rect(cx - width / 2, bounds.bottom + 5, width, height),
                 Rect(bounds.right + 4, bounds.bottom + 2, width, height),
@@ -265,6 +274,8 @@ class _PlaneLayout:
                 Rect(cx - width / 2, bounds.bottom + 24, width, height),
                 Rect(bounds.right + 4, bounds.y - height - 2, width, height),
             ]
+            if self.semantics.kind(element_id) == "boundaryEvent":
+                candidates.insert(0, below_right)  # its flow leaves downwards, past the label
             chosen = next((c for c in candidates if self._free(c, element_id)), candidates[0])
             self.labels[element_id] = chosen
             self.drawn.shapes[element_id].label = chosen
@@ -344,7 +355,7 @@ class _PlaneLayout:
             straight = 0 if abs(a[1] - b[1]) < 1 else 1
             return (straight, abs(a[0] - b[0]) + abs(a[1] - b[1]), flows.index(flow_id))
 
-        router = Router(self._obstacles(), soft=list(self.labels.values()))
+        router = Router(self._obstacles(), walls=[*self.labels.values(), *self.reserved])
         for flow_id in sorted(flows, key=order):
             source, target = self.semantics.ends(flow_id)
             assert source is not None and target is not None
@@ -358,8 +369,26 @@ class _PlaneLayout:
             self.drawn.edges[flow_id] = DrawnEdge(path or [a, b])
         self.router = router
 
+    def _association_ports(self, element_id: str, toward: Point) -> list[Port]:
+        shape = self.drawn.shapes[element_id]
+        kind = self.semantics.kind(element_id)
+        centre = shape.bounds.center
+        dx, dy = toward[0] - centre[0], toward[1] - centre[1]
+        return [
+            Port(
+                p.point,
+                p.direction,
+                p.cost + (0.0 if p.direction[0] * dx + p.direction[1] * dy > 0 else 40.0),
+                p.length,
+            )
+            for p in ports_of(shape.bounds, port_kind(kind))
+            if not (kind == "boundaryEvent" and p.direction == UP)
+        ]
+
     def _route_associations(self) -> None:
-        """Dotted arrows to data objects and annotations: straight, border to border."""
+        """Dotted arrows to data objects and annotations: routed like flows, around shapes and
+        labels, on grid steps no flow or other association uses (if it can be had)."""
+        self.router.add_walls(v for k, v in self.labels.items() if self.semantics.kind(k) in FLOW_EDGE_KINDS)
         for container_node in self.semantics.by_id.values():
             for child in container_node:
                 kind = local(child)
@@ -371,8 +400,11 @@ class _PlaneLayout:
                     continue
                 a = self.drawn.shapes[source or ""].bounds
                 b = self.drawn.shapes[target or ""].bounds
+                starts = self._association_ports(source or "", b.center)
+                ends = self._association_ports(target or "", a.center)
+                path = self.router.route(starts, ends) or self.router.route(starts, ends, exclusive=False)
                 self.drawn.edges[element_id] = DrawnEdge(
-                    [_border_toward(a, b.center), _border_toward(b, a.center)]
+                    path or [_border_toward(a, b.center), _border_toward(b, a.center)]
                 )
 
     def _place_flow_labels(self) -> None:
@@ -462,6 +494,11 @@ def _border_toward(box: Rect, toward: Point) -> Point:
     return (cx + dx * scale, cy + dy * scale)
 
 
+def has_plane(node: etree._Element) -> bool:
+    """Whether the layouter gives the element a plane of its own: a subprocess with flow nodes."""
+    return local(node) in SUBPROCESSES and any(local(c) in FLOW_NODES for c in node)
+
+
 def layout_planes(root: etree._Element) -> list[DrawnPlane]:
     """New DI for the document: the top level (collaboration or each process) and a plane per
     subprocess."""
@@ -477,7 +514,7 @@ def layout_planes(root: etree._Element) -> list[DrawnPlane]:
         if process.get("id") not in drawn_processes:
             planes.append(_PlaneLayout(semantics, process.get("id", "")).run())
     for element_id, node in semantics.by_id.items():
-        if local(node) in SUBPROCESSES and any(local(c) in FLOW_NODES for c in node):
+        if has_plane(node):
             planes.append(_PlaneLayout(semantics, element_id).run())
     return planes
 

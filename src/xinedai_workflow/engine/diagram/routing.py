@@ -3,7 +3,9 @@
 Each connection leaves its source through a free port (a point on the shape's border with a
 short stub straight out of it) and reaches a free port of its target. The grid's lines run along
 the shapes' margins, through every port and in tracks through the free channels; a grid step
-used by one sequence flow is closed to the others, so no two flows share a segment.
+used by one sequence flow is closed to the others, so no two flows share a segment. Labels are
+walls: a connection keeps `WALL_GAP` pixels from them (their borders are grid lines, so no step
+jumps over one).
 """
 
 from __future__ import annotations
@@ -18,8 +20,9 @@ from .geometry import Point, Rect
 
 MARGIN = 12.0  # clearance kept around every shape; also the length of a port's stub
 TRACK = 12.0  # spacing of the extra lines through free channels
-BEND = 30.0
-NEAR = 4.0  # lines closer than this look like one line  # cost of one bend, in pixels of length
+BEND = 30.0  # cost of one bend, in pixels of length
+NEAR = 4.0  # lines closer than this look like one line
+WALL_GAP = 2.0  # clearance kept around a label
 Direction = tuple[int, int]
 RIGHT, LEFT, DOWN, UP = (1, 0), (-1, 0), (0, 1), (0, -1)
 
@@ -57,6 +60,13 @@ def ports_of(bounds: Rect, kind: str) -> list[Port]:
                 ports.append(Port((cx + sign * offset, bottom), DOWN, 4.0))
                 ports.append(Port((cx + sign * offset, y), UP, 4.0))
         return ports
+    if kind == "plain":  # data objects and stores: a few points along each side
+        for fraction in (0.25, 0.75):
+            ports.append(Port((right, y + bounds.height * fraction), RIGHT, 4.0))
+            ports.append(Port((x, y + bounds.height * fraction), LEFT, 4.0))
+            ports.append(Port((x + bounds.width * fraction, bottom), DOWN, 4.0))
+            ports.append(Port((x + bounds.width * fraction, y), UP, 4.0))
+        return ports
     # a point on the diamond's edges (gateways) or the circle (events), a quarter way round
     half_w, half_h = bounds.width / 2, bounds.height / 2
     reach = 0.5 if kind == "gateway" else 0.7071
@@ -76,7 +86,7 @@ class Router:
     """Routes connections one by one over a plane whose shapes are `obstacles`."""
 
     obstacles: list[Rect]
-    soft: list[Rect] = field(default_factory=list)  # labels: crossing them costs, but is allowed
+    walls: list[Rect] = field(default_factory=list)  # labels: never crossed
     used_ports: set[Point] = field(default_factory=set)
     # segments taken by earlier flows: per horizontal line (y) and per vertical line (x)
     used_rows: dict[float, list[tuple[float, float]]] = field(default_factory=dict)
@@ -85,9 +95,7 @@ class Router:
     def __post_init__(self) -> None:
         grown = [r.inset(-MARGIN + 0.01) for r in self.obstacles]
         self.blocked = [(r.x, r.y, r.right, r.bottom) for r in grown]
-        self.soft_boxes = [(r.x, r.y, r.right, r.bottom) for r in self.soft]
         self._free: dict[Point, bool] = {}
-        self._soft: dict[Point, float] = {}
         xs: set[float] = set()
         ys: set[float] = set()
         for rect in self.obstacles:
@@ -103,6 +111,21 @@ class Router:
         else:
             self.area = Rect(0, 0, 0, 0)
         self.base_xs, self.base_ys = xs, ys
+        self._close(self.walls)
+
+    def add_walls(self, walls: Iterable[Rect]) -> None:
+        """Labels placed since the router was made: closed to later connections."""
+        added = list(walls)
+        self.walls.extend(added)
+        self._close(added)
+
+    def _close(self, walls: Iterable[Rect]) -> None:
+        for wall in walls:
+            grown = wall.inset(-WALL_GAP)
+            self.blocked.append((grown.x, grown.y, grown.right, grown.bottom))
+            self.base_xs.update((grown.x, grown.right))
+            self.base_ys.update((grown.y, grown.bottom))
+        self._free.clear()
 
     def route(
         self,
@@ -152,17 +175,6 @@ class Router:
             self._free[point] = known
         return known
 
-    def soft_cost(self, point: Point) -> float:
-        known = self._soft.get(point)
-        if known is None:
-            x, y = point
-            inside = any(
-                left <= x <= right and top <= y <= bottom for left, top, right, bottom in self.soft_boxes
-            )
-            known = 40.0 if inside else 0.0
-            self._soft[point] = known
-        return known
-
 
 def _tracks(low: float, high: float) -> list[float]:
     count = int((high - low) // TRACK)
@@ -172,10 +184,6 @@ def _tracks(low: float, high: float) -> list[float]:
 def _step_blocked(router: Router, a: Point, b: Point) -> bool:
     mid = ((a[0] + b[0]) / 2, (a[1] + b[1]) / 2)
     return not router.free(mid) or not router.free(b)
-
-
-def _soft_cost(router: Router, a: Point, b: Point) -> float:
-    return router.soft_cost(((a[0] + b[0]) / 2, (a[1] + b[1]) / 2))
 
 
 def _search(
@@ -247,9 +255,7 @@ def _search(
             if exclusive and router.taken(point, neighbour):
                 continue
             step = abs(neighbour[0] - point[0]) + abs(neighbour[1] - point[1])
-            new_cost = (
-                cost + step + (BEND if direction != heading else 0.0) + _soft_cost(router, point, neighbour)
-            )
+            new_cost = cost + step + (BEND if direction != heading else 0.0)
             state = (neighbour, direction)
             if new_cost < best.get(state, float("inf")):
                 best[state] = new_cost
