@@ -80,7 +80,10 @@ def test_straight_line_growth_fails_fast_in_process(supervisor: StepSupervisor, 
     _, snapshot, took = run(supervisor, script)
     assert snapshot.status == "error", script
     assert snapshot.error is not None and snapshot.error.element_id == "run"
-    assert took < 1.5  # the cheap guards stop it: the kill is not needed
+    # the cheap guards stop it, not the kill: the failure mode is the wall-clock kill (the step is
+    # "rolled back") or no end at all, so the bound is generous (loaded machine, -n 2)
+    assert "rolled back" not in snapshot.error.message, snapshot.error.message
+    assert took < 10.0
 
 
 @pytest.mark.parametrize(
