@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from lxml import etree
 
-from xinedai_workflow.engine.diagram.check import check_layout, count_by_kind
+from xinedai_workflow.engine.diagram.check import Finding, check_layout, count_by_kind
 
 HEAD = (
     '<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL" '
@@ -94,17 +94,25 @@ def test_overlapping_shapes_and_a_boundary_event_off_its_host() -> None:
     assert overlaps == [("a", "b"), ("timer",)]
 
 
-def test_labels_overlapping_each_other_or_a_shape() -> None:
-    label = '<bpmndi:BPMNLabel><dc:Bounds x="110" y="70" width="60" height="14"/></bpmndi:BPMNLabel>'
+def _label(x: float, y: float, w: float, h: float) -> str:
+    return f'<bpmndi:BPMNLabel><dc:Bounds x="{x}" y="{y}" width="{w}" height="{h}"/></bpmndi:BPMNLabel>'
+
+
+def _named_with_start_label(start_label: str) -> list[Finding]:
+    """The check on the named two-task diagram, the start event's label placed by `start_label`."""
     di = (
-        shape("start", 0, 82, 36, 36, label)
+        shape("start", 0, 82, 36, 36, start_label)
         + shape("a", 100, 60, 100, 80)
         + shape("b", 100, 260, 100, 80)
         + shape("timer", 132, 122, 36, 36)
         + edge("f2", (36, 100), (100, 100))
         + edge("f1", (18, 118), (18, 300), (100, 300))
     )
-    findings = check_layout(document(di, start_name="Overdue", timer_name="Two days"))
+    return check_layout(document(di, start_name="Overdue", timer_name="Two days"))
+
+
+def test_labels_overlapping_each_other_or_a_shape() -> None:
+    findings = _named_with_start_label(_label(110, 70, 60, 14))
     labels = sorted(f.element_ids for f in findings if f.kind == "label_overlap")
     # the start's label sits on task A; the timer's default label (below it) is clear
     assert labels == [("start", "a")]
@@ -126,22 +134,10 @@ def test_a_process_without_any_diagram_lacks_di_for_every_node_and_flow() -> Non
     assert count_by_kind(check_layout(root))["missing_di"] == 6
 
 
-def _label(x: float, y: float, w: float, h: float) -> str:
-    return f'<bpmndi:BPMNLabel><dc:Bounds x="{x}" y="{y}" width="{w}" height="{h}"/></bpmndi:BPMNLabel>'
-
-
 @pytest.mark.parametrize(("gap", "found"), [(1, True), (3, False)])
 def test_a_boundary_events_label_keeps_two_pixels_from_other_labels(gap: float, found: bool) -> None:
     # the timer's default label is 48 px wide below it, from x=126 to x=174, y=163
-    di = (
-        shape("start", 0, 82, 36, 36, _label(174 + gap, 163, 42, 14))
-        + shape("a", 100, 60, 100, 80)
-        + shape("b", 100, 260, 100, 80)
-        + shape("timer", 132, 122, 36, 36)
-        + edge("f2", (36, 100), (100, 100))
-        + edge("f1", (18, 118), (18, 300), (100, 300))
-    )
-    findings = check_layout(document(di, start_name="Overdue", timer_name="Two days"))
+    findings = _named_with_start_label(_label(174 + gap, 163, 42, 14))
     labels = [f.element_ids for f in findings if f.kind == "label_overlap"]
     assert labels == ([("start", "timer")] if found else [])
 
